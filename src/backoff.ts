@@ -1,0 +1,20 @@
+import type { RetryOptions } from './types'
+
+/**
+ * Delay in ms before retry number `attempt` (1-based): the cap is
+ * `min(maxDelay, initialDelay · factor^(attempt-1))`; `'full'` jitter draws from
+ * [0, cap], `'equal'` from [cap/2, cap], `'none'` uses the cap. Pure.
+ * @example backoffDelay(3, { initialDelay: 500, jitter: 'none' }) // 2000
+ */
+export function backoffDelay(attempt: number, options: RetryOptions = {}): number {
+  const {
+    initialDelay = 500,
+    maxDelay = 30_000,
+    factor = 2,
+    jitter = 'full',
+    random = Math.random,
+  } = options
+  const cap = Math.min(maxDelay, initialDelay * factor ** Math.max(0, attempt - 1))
+  if (jitter === 'none') return cap
+  return jitter === 'equal' ? cap / 2 + (random() * cap) / 2 : random() * cap
+}

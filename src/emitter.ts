@@ -1,0 +1,38 @@
+type Listener = (payload: any) => void
+
+export interface Emitter<Events> {
+  on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void
+  emit<K extends keyof Events>(event: K, payload: Events[K]): void
+  has(event: keyof Events): boolean
+}
+
+/**
+ * A tiny emitter. A listener that throws does not stop the others: its error goes to
+ * `onListenerError` (or to `console.error` when it was an `error` listener).
+ */
+export function createEmitter<Events>(onListenerError: (error: unknown) => void): Emitter<Events> {
+  const all = new Map<keyof Events, Set<Listener>>()
+  return {
+    on(event, listener) {
+      // Wrapping makes each registration distinct, so removing twice or adding the same function twice stays correct.
+      const entry: Listener = (payload) => listener(payload)
+      let set = all.get(event)
+      if (!set) all.set(event, (set = new Set()))
+      set.add(entry)
+      return () => void set.delete(entry)
+    },
+    emit(event, payload) {
+      const set = all.get(event)
+      if (set)
+        for (const listener of set) {
+          try {
+            listener(payload)
+          } catch (error) {
+            if (event === 'error') console.error(error)
+            else onListenerError(error)
+          }
+        }
+    },
+    has: (event) => !!all.get(event)?.size,
+  }
+}

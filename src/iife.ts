@@ -1,0 +1,2 @@
+// The CDN build: Vite's IIFE format assigns these exports to the global `SteadySocket`.
+export * from './index'

@@ -1,0 +1,13 @@
+export { createSocket } from './socket'
+export { backoffDelay } from './backoff'
+export { CloseCode, isFatalClose } from './close-codes'
+export { browserEnvironment } from './environment'
+export {
+  SteadySocketError,
+  ConnectionError,
+  TimeoutError,
+  MessageError,
+  QueueOverflowError,
+  SocketClosedError,
+} from './errors'
+export type * from './types'

@@ -1,0 +1,66 @@
+import type { WireData } from './types'
+
+/** A frame waiting for the connection to open. */
+export interface QueuedFrame {
+  data: WireData
+  /** Bytes as on the wire; 0 when no byte bound is set. */
+  size: number
+  /** When it was queued (epoch ms). */
+  at: number
+  /** What the app gave to `send`, reported back when the frame is dropped. */
+  value: unknown
+  /** Called with the reason when the frame is dropped (requests reject). */
+  dropped?: (error: Error) => void
+}
+
+export interface FrameQueue {
+  readonly length: number
+  /** Adds a frame; returns the frames the bounds pushed out (maybe the new one). */
+  push(frame: QueuedFrame): QueuedFrame[]
+  /** Removes and returns the oldest frame queued within `ttl` of `now`; older ones go to `expired`. */
+  shift(now: number, expired: QueuedFrame[]): QueuedFrame | undefined
+}
+
+/** A FIFO bounded by count, bytes and age. Pure: time comes in as arguments. */
+export function createQueue(maxMessages: number, maxBytes: number, dropNewest: boolean, ttl: number): FrameQueue {
+  const frames: QueuedFrame[] = []
+  let bytes = 0
+  const remove = (index: number) => {
+    const [frame] = frames.splice(index, 1) as [QueuedFrame]
+    bytes -= frame.size
+    return frame
+  }
+  return {
+    get length() {
+      return frames.length
+    },
+    push(frame) {
+      frames.push(frame)
+      bytes += frame.size
+      const out: QueuedFrame[] = []
+      while (frames.length > maxMessages || bytes > maxBytes) {
+        // A frame larger than maxBytes alone can never fit: it is the one to go.
+        out.push(remove(dropNewest || frame.size > maxBytes ? frames.indexOf(frame) : 0))
+        if (out.includes(frame)) break
+      }
+      return out
+    },
+    shift(now, expired) {
+      let frame
+      while ((frame = frames[0]) && now - frame.at > ttl) expired.push(remove(0))
+      return frame && remove(0)
+    },
+  }
+}
+
+/** Bytes a frame takes on the wire: UTF-8 length of text, `byteLength`/`size` of binary. */
+export function wireSize(data: WireData): number {
+  if (typeof data !== 'string') return (data as Blob).size ?? (data as ArrayBuffer).byteLength
+  let size = 0
+  for (let i = 0; i < data.length; i++) {
+    const c = data.charCodeAt(i)
+    // Surrogate pairs are 4 bytes in UTF-8: count 2 for each half.
+    size += c < 0x80 ? 1 : c < 0x800 || (c & 0xfc00) === 0xd800 || (c & 0xfc00) === 0xdc00 ? 2 : 3
+  }
+  return size
+}

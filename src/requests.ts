@@ -1,0 +1,61 @@
+import { TimeoutError } from './errors'
+import type { Clock } from './heartbeat'
+
+type Settle = (error: unknown, reply?: unknown) => void
+
+export interface Requests {
+  /** Pending requests by id; empty once every request has settled. */
+  readonly pending: Map<unknown, Settle>
+  start(
+    message: object,
+    options: { timeout?: number; signal?: AbortSignal } | undefined,
+    send: (message: object, onDrop: (error: Error) => void) => void,
+  ): Promise<any>
+  /** Settles the request a reply belongs to; `true` when it was one. */
+  settle(reply: unknown): boolean
+  rejectAll(error: Error): void
+}
+
+/** Correlates requests and replies by an id field; every timer and listener is released on settlement. */
+export function createRequests(idField: string, defaultTimeout: number, clock: Clock): Requests {
+  const pending = new Map<unknown, Settle>()
+  let counter = 0
+  return {
+    pending,
+    start(message, options = {}, send) {
+      return new Promise((resolve, reject) => {
+        const { timeout = defaultTimeout, signal } = options
+        const own = (message as Record<string, unknown>)[idField]
+        const id = own ?? `${++counter}`
+        if (signal?.aborted) return reject(signal.reason)
+        if (pending.has(id)) return reject(new TypeError(`request: ${idField} ${String(id)} is already pending`))
+        const onAbort = () => settle(signal!.reason)
+        const timer = clock.setTimeout(
+          () => settle(new TimeoutError(`request timeout: no reply with this ${idField} in ${timeout} ms`)),
+          timeout,
+        )
+        const settle: Settle = (error, reply) => {
+          clock.clearTimeout(timer)
+          signal?.removeEventListener('abort', onAbort)
+          pending.delete(id)
+          error ? reject(error) : resolve(reply)
+        }
+        signal?.addEventListener('abort', onAbort)
+        pending.set(id, settle)
+        try {
+          send(own == null ? { ...message, [idField]: id } : message, settle)
+        } catch (error) {
+          settle(error)
+        }
+      })
+    },
+    settle(reply) {
+      const settle = reply && typeof reply === 'object' ? pending.get((reply as Record<string, unknown>)[idField]) : undefined
+      settle?.(undefined, reply)
+      return !!settle
+    },
+    rejectAll(error) {
+      for (const settle of pending.values()) settle(error)
+    },
+  }
+}

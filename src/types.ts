@@ -1,0 +1,228 @@
+import type {
+  ConnectionError,
+  MessageError,
+  QueueOverflowError,
+  SocketClosedError,
+  TimeoutError,
+} from './errors'
+
+/** A value, or a function (maybe async) that produces it, called before every attempt. */
+export type Lazy<T> = T | (() => T | Promise<T>)
+
+/** What a socket is doing now. */
+export type SocketStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'offline' | 'closed'
+
+/** How a connection ended. */
+export interface CloseInfo {
+  code: number
+  reason: string
+  wasClean: boolean
+}
+
+/** An immutable snapshot of the socket, replaced (never mutated) on every change. */
+export interface SocketState {
+  readonly status: SocketStatus
+  /** Failed attempts since the last stable open. */
+  readonly attempt: number
+  /** Epoch ms of the next attempt while `'reconnecting'`, else `null`. */
+  readonly retryAt: number | null
+  /** Frames waiting in the offline queue. */
+  readonly queued: number
+  /** Last heartbeat round trip in ms, or `null` before the first pong. */
+  readonly rtt: number | null
+  readonly lastClose: CloseInfo | null
+  /** The browser's (or the injected environment's) view of the network. */
+  readonly online: boolean
+}
+
+/** Data a WebSocket can write. */
+export type WireData = string | ArrayBuffer | ArrayBufferView | Blob
+
+/** Binary values that `send` always writes as binary frames. */
+export type BinaryData = ArrayBuffer | ArrayBufferView | Blob
+
+export interface RetryOptions {
+  /** Cap of the first retry's delay, in ms. @default 500 */
+  initialDelay?: number
+  /** Upper bound of any delay, in ms. @default 30000 */
+  maxDelay?: number
+  /** Growth of the cap per retry. @default 2 */
+  factor?: number
+  /** `'full'`: uniform in [0, cap]; `'equal'`: in [cap/2, cap]; `'none'`: cap. @default 'full' */
+  jitter?: 'full' | 'equal' | 'none'
+  /** Retries before giving up (status `'closed'`). @default Infinity */
+  maxAttempts?: number
+  /** An open connection resets the attempt count only after this many ms. @default 5000 */
+  stableAfter?: number
+  /** Random source in [0, 1). @default Math.random */
+  random?: () => number
+}
+
+export interface HeartbeatOptions {
+  /** Silence (no incoming frame) in ms before a ping is sent. @default 25000 */
+  interval?: number
+  /** Time in ms to wait for any frame after a ping before the connection is dead. @default 10000 */
+  timeout?: number
+  /** The ping frame, sent as-is (not through the codec). @default 'ping' */
+  ping?: WireData | (() => WireData)
+  /** Tells pong frames apart; pongs are not delivered as messages. Default: `'pong'` or an echo of the last string ping. */
+  isPong?: (data: unknown) => boolean
+}
+
+export interface QueueOptions {
+  /** Most frames kept while not open. @default 1000 */
+  maxMessages?: number
+  /** Most bytes (as on the wire) kept while not open. @default Infinity */
+  maxBytes?: number
+  /** Which frame goes when a bound is hit. @default 'drop-oldest' */
+  overflow?: 'drop-oldest' | 'drop-newest'
+  /** A frame older than this many ms is dropped at flush time. @default Infinity */
+  ttl?: number
+}
+
+/** Turns app messages into frames and frames into app messages. */
+export interface Codec<In = unknown, Out = unknown> {
+  encode(message: Out): string | ArrayBuffer | ArrayBufferView
+  decode(data: string | ArrayBuffer | Blob): In
+}
+
+/** The Standard Schema v1 interface (zod, valibot, arktype…), declared here so no schema library is a dependency. */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly '~standard': {
+    readonly version: 1
+    readonly vendor: string
+    readonly validate: (
+      value: unknown,
+    ) => StandardSchemaResult<Output> | Promise<StandardSchemaResult<Output>>
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined
+  }
+}
+
+export type StandardSchemaResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<StandardSchemaIssue> }
+
+export interface StandardSchemaIssue {
+  readonly message: string
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined
+}
+
+/** A Standard Schema or a type guard for incoming messages. */
+export type Validator<In> = StandardSchemaV1<unknown, In> | ((value: unknown) => value is In) | ((value: unknown) => boolean)
+
+/** A change the environment reports. */
+export type EnvironmentSignal = 'online' | 'offline' | 'visible' | 'hidden' | 'pagehide' | 'pageshow'
+
+/**
+ * Where the socket learns about the network, the page and time. The default reads browser
+ * globals (`navigator.onLine`, `document.visibilityState`, `online`/`offline`,
+ * `visibilitychange`, `pagehide`/`pageshow` with `persisted`); outside a browser it is
+ * always online and visible. Inject one for tests and non-DOM runtimes.
+ */
+export interface Environment {
+  /** Is the network up? */
+  online(): boolean
+  /** Listen to changes; returns the function that stops listening. Only bfcache `pagehide`/`pageshow` (persisted) are reported. */
+  listen(listener: (signal: EnvironmentSignal) => void): () => void
+  /** Epoch ms. @default Date.now */
+  now?: () => number
+  setTimeout?: (fn: () => void, ms: number) => unknown
+  clearTimeout?: (id: any) => void
+}
+
+/** A subscription: what to send on subscribe (and after every reconnect) and on release. */
+export interface SubscriptionSpec<In = unknown, Out = unknown> {
+  /** Sent on subscribe and re-sent on every reconnect; a function is called each time (resume points). */
+  subscribe: Out | (() => Out)
+  /** Sent when the last holder releases, if open. */
+  unsubscribe?: Out | (() => Out)
+  /** Which incoming messages go to this subscription's handlers. @default all */
+  match?: (message: In) => boolean
+}
+
+export interface RequestOptions {
+  /** Field that carries the correlation id. @default 'id' */
+  idField?: string
+  /** Ms from the call until the promise rejects with `TimeoutError`. @default 10000 */
+  timeout?: number
+}
+
+export type SteadySocketErrorType =
+  | ConnectionError
+  | TimeoutError
+  | MessageError
+  | QueueOverflowError
+  | SocketClosedError
+
+/** Events and their payloads. */
+export interface SocketEvents<In = unknown> {
+  open: { reconnect: boolean }
+  message: In
+  binary: ArrayBuffer | Blob
+  close: CloseInfo & { willReconnect: boolean }
+  reconnecting: { attempt: number; delay: number }
+  state: SocketState
+  error: SteadySocketErrorType
+}
+
+export type SocketEventName = keyof SocketEvents
+
+export type Listeners<In> = { [K in SocketEventName]?: (payload: SocketEvents<In>[K]) => void }
+
+/** A constructor compatible with the browser's `WebSocket`. */
+export type WebSocketConstructor = new (url: string | URL, protocols?: string | string[]) => WebSocket
+
+export interface SocketOptions<In = unknown, Out = unknown> {
+  /** Subprotocols, or a (maybe async) function called before every attempt. */
+  protocols?: Lazy<string | string[] | undefined>
+  /** WebSocket implementation. @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor | (new (...args: any[]) => any)
+  /** Applied to every native socket, including after reconnects. @default 'arraybuffer' */
+  binaryType?: BinaryType
+  /** No connection until the first `send`, `request`, `subscribe` or `connect()`. @default false */
+  lazy?: boolean
+  /** Ms a socket may stay CONNECTING before the attempt fails. @default 10000 */
+  connectTimeout?: number
+  /** Reconnection policy: `false` (no retries), a number (`maxAttempts`) or options. @default {} */
+  retry?: boolean | number | RetryOptions
+  /** Asked after every close the app did not ask for. @default (close) => !isFatalClose(close) */
+  shouldReconnect?: (close: CloseInfo) => boolean
+  /** Application-level pings to detect dead connections. @default false */
+  heartbeat?: boolean | HeartbeatOptions
+  /** Offline queue: `false` keeps nothing. @default {} */
+  queue?: boolean | QueueOptions
+  /** How messages become frames. @default 'json' */
+  codec?: 'json' | 'text' | Codec<In, Out>
+  /** Runtime validation of incoming messages. */
+  validate?: Validator<In>
+  /** Request/response correlation. @default { idField: 'id', timeout: 10000 } */
+  request?: RequestOptions
+  /** Network, visibility, page-lifecycle and clock sources. @default the browser's */
+  environment?: Environment
+  /** Listeners registered before the first attempt. */
+  on?: Listeners<In>
+  /** `true` logs lifecycle steps to `console.debug`; a function receives them instead. @default false */
+  debug?: boolean | ((...line: unknown[]) => void)
+}
+
+/** The object `createSocket` returns; its methods do not depend on `this`. */
+export interface SteadySocket<In = unknown, Out = unknown> {
+  /** Encodes and writes a message; `true` if written now, `false` if queued or dropped. */
+  send(message: Out | BinaryData): boolean
+  /** Writes data as-is, without the codec. */
+  sendRaw(data: WireData): boolean
+  /** Sends a message with a correlation id and resolves with the reply carrying the same id. */
+  request(message: Out, options?: { timeout?: number; signal?: AbortSignal }): Promise<In>
+  /** Holds a subscription by key; returns the function that releases it. */
+  subscribe(key: string, spec: SubscriptionSpec<In, Out>, onMessage?: (message: In) => void): () => void
+  /** Adds a listener; returns the function that removes it. */
+  on<K extends SocketEventName>(event: K, listener: (payload: SocketEvents<In>[K]) => void): () => void
+  /** The current snapshot: the same object until something changes. */
+  readonly state: SocketState
+  /** Starts (lazy), restarts after `close()`, or attempts now while waiting; resets the backoff. */
+  connect(): void
+  /** Drops the current connection and attempts again at once. */
+  reconnect(): void
+  /** Stops for good (until `connect()`); `code` is 1000 or 3000–4999. */
+  close(code?: number, reason?: string): void
+}
