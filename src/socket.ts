@@ -140,7 +140,10 @@ export function createSocket<In = unknown, Out = unknown>(
   }
 
   function listen() {
-    unlisten ??= env.listen(onSignal)
+    if (unlisten) return
+    unlisten = env.listen(onSignal)
+    // Signals are missed while not listening (lazy, or after close()): catch up once.
+    set({ online: env.online() })
   }
 
   function attempt() {

@@ -42,10 +42,16 @@ export function mockServer() {
   const url = `ws://localhost:${port++}`
   const server = new Server(url)
   const created: MockWebSocket[] = []
+  /** Frames in the order the client wrote them, synchronously (the server sees them later). */
+  const wire: unknown[] = []
   class CountingWebSocket extends MockWebSocket {
     constructor(address: string | URL, protocols?: string | string[]) {
       super(address, protocols)
       created.push(this)
+    }
+    override send(data: Parameters<MockWebSocket['send']>[0]) {
+      wire.push(data)
+      super.send(data)
     }
   }
   const received: unknown[] = []
@@ -56,6 +62,7 @@ export function mockServer() {
     url,
     server,
     created,
+    wire,
     received,
     WebSocket: CountingWebSocket,
     /** Native sockets not yet closed: proves "exactly one at a time". */
