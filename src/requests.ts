@@ -38,7 +38,8 @@ export function createRequests(idField: string, defaultTimeout: number, clock: C
           clock.clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
           pending.delete(id)
-          error ? reject(error) : resolve(reply)
+          if (error) reject(error)
+          else resolve(reply)
         }
         signal?.addEventListener('abort', onAbort)
         pending.set(id, settle)

@@ -261,7 +261,8 @@ export function createSocket<In = unknown, Out = unknown>(
     }
     serverDelay = retryAfter(close.reason)
     events.emit('close', { ...close, willReconnect: again })
-    again ? retryLater(close) : stop(close, false)
+    if (again) retryLater(close)
+    else stop(close, false)
   }
 
   /** An attempt that never opened failed. */

@@ -32,7 +32,7 @@ export function fakeEnvironment(online = true) {
     },
     signal(signal: EnvironmentSignal) {
       if (signal === 'online' || signal === 'offline') online = signal === 'online'
-      for (const listener of [...listeners]) listener(signal)
+      for (const listener of listeners) listener(signal)
     },
   }
 }

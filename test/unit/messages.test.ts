@@ -86,7 +86,7 @@ describe('binary frames', () => {
   test('applies binaryType to every native socket, including after reconnects', async () => {
     const { created, client } = setup({ binaryType: 'blob' })
     await tick()
-    client().close({ code: 1006, reason: '' })
+    client().close({ code: 1006, reason: '', wasClean: false })
     await tick(500)
     expect(created.map((ws) => ws.binaryType)).toEqual(['blob', 'blob'])
   })
@@ -134,7 +134,7 @@ describe('offline queue', () => {
   test('queued frames survive a reconnect once each, in order', async () => {
     const { socket, received, client } = setup()
     await tick()
-    client().close({ code: 1006, reason: '' })
+    client().close({ code: 1006, reason: '', wasClean: false })
     await tick()
     socket.send('a')
     socket.send('b')
