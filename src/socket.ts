@@ -211,8 +211,9 @@ export function createSocket<In = unknown, Out = unknown>(
   }
 
   function received(data: unknown) {
-    if (heartbeat?.seen(data)) return
+    // Any frame, a pong included, proves the network is up whatever navigator.onLine says.
     if (!state.online) set({ online: true })
+    if (heartbeat?.seen(data)) return
     let decoded
     try {
       decoded = codec.decode(data)
