@@ -54,13 +54,5 @@ export function createQueue(maxMessages: number, maxBytes: number, dropNewest: b
 }
 
 /** Bytes a frame takes on the wire: UTF-8 length of text, `byteLength`/`size` of binary. */
-export function wireSize(data: WireData): number {
-  if (typeof data !== 'string') return (data as Blob).size ?? (data as ArrayBuffer).byteLength
-  let size = 0
-  for (let i = 0; i < data.length; i++) {
-    const c = data.charCodeAt(i)
-    // Surrogate pairs are 4 bytes in UTF-8: count 2 for each half.
-    size += c < 0x80 ? 1 : c < 0x800 || (c & 0xfc00) === 0xd800 || (c & 0xfc00) === 0xdc00 ? 2 : 3
-  }
-  return size
-}
+export const wireSize = (data: WireData): number =>
+  typeof data === 'string' ? new Blob([data]).size : ((data as Blob).size ?? (data as ArrayBuffer).byteLength)

@@ -11,8 +11,8 @@ export interface Subscriptions {
   readonly entries: Map<string, Entry>
   /** Adds a holder; `fresh` is true for the first holder of the key. `release` returns the spec when the last holder left. */
   add(key: string, spec: SubscriptionSpec<any, any>, handler?: (message: any) => void): { fresh: boolean; release: () => SubscriptionSpec<any, any> | undefined }
-  /** Hands a message to the handlers of every subscription it matches. */
-  route(message: unknown, call: (handler: (message: any) => void, message: unknown) => void): void
+  /** Hands a message to the handlers of every subscription it matches; a handler that throws goes to `onError`. */
+  route(message: unknown, onError: (error: unknown) => void): void
 }
 
 /** Reference-counted subscriptions by key. */
@@ -42,9 +42,15 @@ export function createSubscriptions(): Subscriptions {
         },
       }
     },
-    route(message, call) {
+    route(message, onError) {
       for (const { spec, handlers } of entries.values())
-        if (handlers.size && (!spec.match || spec.match(message))) for (const handler of handlers) call(handler, message)
+        if (handlers.size && (!spec.match || spec.match(message)))
+          for (const handler of handlers)
+            try {
+              handler(message)
+            } catch (error) {
+              onError(error)
+            }
     },
   }
 }

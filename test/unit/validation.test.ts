@@ -24,6 +24,7 @@ describe('validation', () => {
     client().send(JSON.stringify(chat))
     client().send('{"type":"chat","text":42}')
     client().send(JSON.stringify({ ...chat, text: 'after' }))
+    await tick()
     expect(log).toEqual(['open', 'message:{"type":"chat","text":"hi"}', 'error:MessageError', 'message:{"type":"chat","text":"after"}'])
     expect(issuesOf(errors)).toEqual([['MessageError', '{"type":"chat","text":42}', 1]])
     expect(socket.state.status).toBe('open')
@@ -34,6 +35,7 @@ describe('validation', () => {
     const { client, log } = setup({ validate: schema })
     await tick()
     client().send('{"at":"abcd"}')
+    await tick()
     expect(log).toEqual(['open', 'message:{"at":4}'])
   })
 
@@ -43,6 +45,7 @@ describe('validation', () => {
     await tick()
     client().send('{"type":"other"}')
     client().send(JSON.stringify(chat))
+    await tick()
     expect(log).toEqual(['open', 'error:MessageError', 'message:{"type":"chat","text":"hi"}'])
   })
 
@@ -77,6 +80,7 @@ describe('validation', () => {
     await tick()
     client().send('1')
     client().send('2')
+    await tick()
     expect(log).toEqual(['open', 'error:MessageError', 'message:2'])
   })
 })
