@@ -1,0 +1,3 @@
+export { startServer } from './server.js'
+export { startProxy } from './proxy.js'
+export { startControl } from './control.js'
