@@ -1,5 +1,16 @@
 import type { RetryOptions } from './types'
 
+/** The `retry` defaults, shared by `backoffDelay` and the options. Times in ms. */
+export const retryDefaults: Required<RetryOptions> = {
+  initialDelay: 500,
+  maxDelay: 30_000,
+  factor: 2,
+  jitter: 'full',
+  maxAttempts: Infinity,
+  stableAfter: 5_000,
+  random: Math.random,
+}
+
 /**
  * Delay in ms before retry number `attempt` (1-based): the cap is
  * `min(maxDelay, initialDelay · factor^(attempt-1))`; `'full'` jitter draws from
@@ -7,13 +18,7 @@ import type { RetryOptions } from './types'
  * @example backoffDelay(3, { initialDelay: 500, jitter: 'none' }) // 2000
  */
 export function backoffDelay(attempt: number, options: RetryOptions = {}): number {
-  const {
-    initialDelay = 500,
-    maxDelay = 30_000,
-    factor = 2,
-    jitter = 'full',
-    random = Math.random,
-  } = options
+  const { initialDelay, maxDelay, factor, jitter, random } = { ...retryDefaults, ...options }
   const cap = Math.min(maxDelay, initialDelay * factor ** Math.max(0, attempt - 1))
   if (jitter === 'none') return cap
   return jitter === 'equal' ? cap / 2 + (random() * cap) / 2 : random() * cap

@@ -2,8 +2,8 @@ type Listener = (payload: any) => void
 
 export interface Emitter<Events> {
   on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void
-  emit<K extends keyof Events>(event: K, payload: Events[K]): void
-  has(event: keyof Events): boolean
+  /** Calls the listeners of `event`; returns how many there were. */
+  emit<K extends keyof Events>(event: K, payload: Events[K]): number
 }
 
 /**
@@ -14,25 +14,23 @@ export function createEmitter<Events>(onListenerError: (error: unknown) => void)
   const all = new Map<keyof Events, Set<Listener>>()
   return {
     on(event, listener) {
+      const set = all.get(event) ?? new Set()
+      all.set(event, set)
       // Wrapping makes each registration distinct, so removing twice or adding the same function twice stays correct.
       const entry: Listener = (payload) => listener(payload)
-      let set = all.get(event)
-      if (!set) all.set(event, (set = new Set()))
       set.add(entry)
       return () => void set.delete(entry)
     },
     emit(event, payload) {
-      const set = all.get(event)
-      if (set)
-        for (const listener of set) {
-          try {
-            listener(payload)
-          } catch (error) {
-            if (event === 'error') console.error(error)
-            else onListenerError(error)
-          }
+      const set = all.get(event) ?? []
+      for (const listener of set)
+        try {
+          listener(payload)
+        } catch (error) {
+          if (event === 'error') console.error(error)
+          else onListenerError(error)
         }
+      return (set as Set<Listener>).size
     },
-    has: (event) => !!all.get(event)?.size,
   }
 }

@@ -10,12 +10,11 @@ export function browserEnvironment(): Environment {
     online: () => globalThis.navigator?.onLine !== false,
     listen(listener) {
       if (typeof document === 'undefined') return () => {}
-      // Only bfcache entry and exit matter: a plain unload ends the page anyway, and an
-      // `unload` listener would make the page ineligible for the cache.
-      const handle = ({ type, persisted }: Event & { persisted?: boolean }) =>
-        type[0] === 'p' // pagehide, pageshow
-          ? persisted && listener(type as EnvironmentSignal)
-          : listener((type[0] === 'v' ? document.visibilityState : type) as EnvironmentSignal)
+      // Only pagehide/pageshow carry `persisted`, false for a plain navigation: only bfcache
+      // entry and exit matter, and an `unload` listener would make the page ineligible for it.
+      const handle = ({ type, persisted }: Event & { persisted?: boolean }) => {
+        if (persisted !== false) listener((type === 'visibilitychange' ? document.visibilityState : type) as EnvironmentSignal)
+      }
       const each = (method: 'addEventListener' | 'removeEventListener') => {
         for (const type of ['online', 'offline', 'pagehide', 'pageshow']) window[method](type, handle)
         document[method]('visibilitychange', handle)

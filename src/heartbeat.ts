@@ -3,10 +3,11 @@ import type { WireData } from './types'
 export interface HeartbeatConfig {
   interval: number
   timeout: number
-  ping: () => WireData
-  isPong: ((data: unknown) => boolean) | undefined
+  ping: WireData | (() => WireData)
+  isPong?: (data: unknown) => boolean
 }
 
+/** Time sources; their functions are called detached, so the natives need no binding. */
 export interface Clock {
   now(): number
   setTimeout(fn: () => void, ms: number): unknown
@@ -16,7 +17,7 @@ export interface Clock {
 export interface Heartbeat {
   start(): void
   stop(): void
-  /** Sends a ping now (to verify the connection) if running. */
+  /** Sends a ping now (to verify the connection); only while started. */
   ping(): void
   /** Records an incoming frame; returns `true` when it is a pong. */
   seen(data: unknown): boolean
@@ -28,64 +29,58 @@ export interface Heartbeat {
  * callbacks, because hidden tabs throttle timers.
  */
 export function createHeartbeat(
-  config: HeartbeatConfig,
-  clock: Clock,
+  { interval, timeout, ping, isPong }: HeartbeatConfig,
+  { now, setTimeout, clearTimeout }: Clock,
   send: (data: WireData) => void,
   dead: () => void,
   rtt: (ms: number) => void,
 ): Heartbeat {
-  const { interval, timeout } = config
   let timer: unknown
   let due = 0
   let lastSeen = 0
+  // When the unanswered ping was sent; 0 when none is.
   let pingAt = 0
-  let awaiting = false
   let graced = false
-  let running = false
   let lastPing: WireData | undefined
 
   const schedule = (at: number) => {
-    clock.clearTimeout(timer)
+    clearTimeout(timer)
     due = at
-    timer = clock.setTimeout(tick, at - clock.now())
+    timer = setTimeout(tick, at - now())
   }
-  const ping = () => {
-    pingAt = clock.now()
-    awaiting = true
-    lastPing = config.ping()
-    send(lastPing)
+  const sendPing = () => {
+    pingAt = now()
+    send((lastPing = typeof ping === 'function' ? ping() : ping))
     schedule(pingAt + timeout)
   }
   function tick() {
-    const now = clock.now()
-    if (!awaiting) return now - lastSeen < interval ? schedule(lastSeen + interval) : ping()
-    if (now - pingAt < timeout) return schedule(pingAt + timeout)
+    const time = now()
+    if (!pingAt) {
+      if (time - lastSeen < interval) schedule(lastSeen + interval)
+      else sendPing()
+    } else if (time - pingAt < timeout) schedule(pingAt + timeout)
     // A timer that fired far past its time means a frozen or throttled page: frames that
     // arrived meanwhile may not have been dispatched yet, so give the server one fresh ping.
-    if (now - due > timeout && !graced) {
+    else if (time - due > timeout && !graced) {
       graced = true
-      return ping()
-    }
-    running = false
-    dead()
+      sendPing()
+    } else dead()
   }
   return {
     start() {
-      running = true
-      awaiting = graced = false
-      lastSeen = clock.now()
+      pingAt = 0
+      graced = false
+      lastSeen = now()
       schedule(lastSeen + interval)
     },
-    stop() {
-      running = false
-      clock.clearTimeout(timer)
-    },
-    ping: () => running && ping(),
+    stop: () => clearTimeout(timer),
+    ping: sendPing,
     seen(data) {
-      lastSeen = clock.now()
-      const pong = config.isPong ? config.isPong(data) : data === 'pong' || (typeof lastPing === 'string' && data === lastPing)
-      if (pong && awaiting) rtt(lastSeen - pingAt)
-      awaiting = graced = false
+      lastSeen = now()
+      const pong = isPong ? isPong(data) : data === 'pong' || (typeof lastPing === 'string' && data === lastPing)
+      if (pong && pingAt) rtt(lastSeen - pingAt)
+      pingAt = 0
+      graced = false
       return pong
     },
   }

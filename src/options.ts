@@ -1,6 +1,9 @@
+import { retryDefaults } from './backoff'
 import { isFatalClose } from './close-codes'
+import { isBinary } from './codec'
 import { browserEnvironment } from './environment'
-import type { CloseInfo, Environment, RetryOptions, SocketOptions, WireData } from './types'
+import type { Clock, HeartbeatConfig } from './heartbeat'
+import type { CloseInfo, Codec, Environment, SocketOptions, Validator, WebSocketConstructor } from './types'
 
 /** Every default, declared once. Times in ms. */
 export const defaults = {
@@ -8,99 +11,106 @@ export const defaults = {
   lazy: false,
   connectTimeout: 10_000,
   shouldReconnect: (close: CloseInfo) => !isFatalClose(close),
-  retry: {
-    initialDelay: 500,
-    maxDelay: 30_000,
-    factor: 2,
-    jitter: 'full' as NonNullable<RetryOptions['jitter']>,
-    maxAttempts: Infinity,
-    stableAfter: 5_000,
-    random: Math.random,
-  },
+  retry: retryDefaults,
   queue: { maxMessages: 1000, maxBytes: Infinity, overflow: 'drop-oldest' as 'drop-oldest' | 'drop-newest', ttl: Infinity },
   request: { idField: 'id', timeout: 10_000 },
-  heartbeat: { interval: 25_000, timeout: 10_000 },
+  /** Used when `heartbeat` is on; it is off by default. */
+  heartbeat: { interval: 25_000, timeout: 10_000, ping: 'ping' } as HeartbeatConfig,
 }
 
 /** What `false` means for a section that is on by default. */
 const off: Record<string, object> = { retry: { maxAttempts: 0 }, queue: { maxMessages: 0 } }
 
-const choices: Record<string, string> = {
-  binaryType: 'arraybuffer blob',
-  jitter: 'full equal none',
-  overflow: 'drop-oldest drop-newest',
+/**
+ * What an option accepts, worded as its error shows it; options with a default not
+ * listed here accept the default's type. A value passes when the text names its kind
+ * (see `kindOf`) or quotes it (`"blob"`).
+ */
+const allowed: Record<string, string> = {
+  url: 'a string, a URL or a function',
+  WebSocket: 'a WebSocket constructor function: this runtime has none (in Node pass the "ws" package)',
+  protocols: 'a string, an array or a function',
+  binaryType: '"arraybuffer" or "blob"',
+  retry: 'a boolean, a number or an object',
+  jitter: '"full", "equal" or "none"',
+  heartbeat: 'a boolean or an object',
+  ping: 'a string, binary or a function',
+  isPong: 'a function',
+  queue: 'a boolean or an object',
+  overflow: '"drop-oldest" or "drop-newest"',
+  request: 'an object',
+  validate: 'a Standard Schema or a type guard function',
+  on: 'an object',
+  debug: 'a boolean or a function',
 }
 
-const isFunction = (value: unknown): value is (...args: any[]) => any => typeof value === 'function'
+/** The kind of a value, in the words `allowed` uses. */
+const kindOf = (value: any): string =>
+  value === null
+    ? 'null'
+    : isBinary(value)
+      ? 'binary'
+      : Array.isArray(value)
+        ? 'array'
+        : value instanceof URL
+          ? 'URL'
+          : value?.['~standard']
+            ? 'Standard Schema'
+            : typeof value
 
-/** Throws a TypeError (or `ErrorClass`) naming the option, the value received and what is allowed. */
-function ensure(ok: unknown, name: string, value: unknown, allowed: string, ErrorClass = TypeError) {
-  if (!ok)
+/** Throws a TypeError (a RangeError for a number below 0) naming the option, the value received and what is allowed. */
+function check(name: string, value: any, allowed: string, ok = allowed.includes(kindOf(value)) || allowed.includes(`"${value}"`)) {
+  const fail = (ErrorClass: typeof TypeError, use: string) => {
     throw new ErrorClass(
-      `createSocket: option ${name} got ${typeof value === 'string' ? `"${value}"` : value && typeof value === 'object' ? 'an object' : String(value)} — use ${allowed}`,
+      `createSocket: option ${name} got ${typeof value === 'string' ? `"${value}"` : value && typeof value === 'object' ? 'an object' : String(value)} — use ${use}`,
     )
+  }
+  // value !== value: NaN is a number, but never a valid one.
+  if (!ok || value !== value) fail(TypeError, allowed)
+  if (value < 0) fail(RangeError, 'a number ≥ 0')
 }
 
-/** Fills one level of options from `fallback`, checking each value against its default's type. */
-function merge<T extends object>(prefix: string, given: any, fallback: T): T {
-  ensure(given === undefined || (given && typeof given === 'object'), prefix.slice(0, -1) || 'options', given, prefix ? 'true, false or an object' : 'an object')
-  const out: any = { ...fallback }
-  for (const [key, def] of Object.entries(fallback)) {
-    const value = given?.[key]
+/** Checks the options given at one level and fills in the defaults; keys that are not options are ignored. */
+function merge(prefix: string, given: any, fallback: any): any {
+  const out = { ...fallback }
+  for (const key in given) {
+    const def = fallback[key]
+    const value = given[key]
     const name = prefix + key
-    if (def && typeof def === 'object') {
-      if (key !== 'heartbeat') out[key] = merge(`${name}.`, value === false ? off[key] : value === true ? {} : value, def)
-    } else if (value !== undefined) {
-      const list = choices[key]?.split(' ')
-      ensure(list ? list.includes(value) : typeof value === typeof def && value === value, name, value, list ? list.map((v) => `"${v}"`).join(' or ') : `a ${typeof def}`)
-      ensure(!(value < 0), name, value, 'a number ≥ 0', RangeError)
-      out[key] = value
+    const use = allowed[key] ?? (def !== undefined && `a ${typeof def}`)
+    if (value !== undefined && use) {
+      check(name, value, use)
+      out[key] =
+        def && typeof def === 'object'
+          ? merge(`${name}.`, value === false ? off[key] : value === true ? {} : typeof value === 'number' ? { maxAttempts: value } : value, def)
+          : value
     }
   }
   return out
 }
 
-export type Config = ReturnType<typeof normalize>
+/** A value, or what the function given instead returns. */
+export const produce = <T>(value: T | (() => T)): T => (typeof value === 'function' ? (value as () => T)() : value)
 
 /** Validates options once at creation and fills in every default. */
 export function normalize(url: unknown, options: SocketOptions<any, any> = {}) {
-  merge('', options, {})
-  const { WebSocket = globalThis.WebSocket, protocols, codec = 'json', validate, debug, on = {}, heartbeat } = options
-  const env: Environment = options.environment ?? browserEnvironment()
-  const pong = (heartbeat as { isPong?: unknown })?.isPong
-  const checks: [unknown, string, unknown, string][] = [
-    [typeof url === 'string' || url instanceof URL || isFunction(url), 'url', url, 'a string, a URL or a function'],
-    [isFunction(WebSocket), 'WebSocket', WebSocket, 'a WebSocket constructor: this runtime has none (in Node pass the "ws" package)'],
-    [protocols == null || typeof protocols === 'string' || Array.isArray(protocols) || isFunction(protocols), 'protocols', protocols, 'a string, an array or a function'],
-    [codec === 'json' || codec === 'text' || (isFunction((codec as any).encode) && isFunction((codec as any).decode)), 'codec', codec, '"json", "text" or { encode, decode }'],
-    [validate == null || isFunction(validate) || (validate as any)['~standard'], 'validate', validate, 'a Standard Schema or a type guard'],
-    [isFunction(env.online) && isFunction(env.listen), 'environment', env, 'an object with online() and listen()'],
-    [debug == null || typeof debug === 'boolean' || isFunction(debug), 'debug', debug, 'a boolean or a function'],
-    [pong == null || isFunction(pong), 'heartbeat.isPong', pong, 'a function'],
-  ]
-  for (const check of checks) ensure(...check)
-  const retry = options.retry
-  const config = merge('', { ...options, retry: typeof retry === 'number' ? { maxAttempts: retry } : retry }, defaults)
-  const ping = (heartbeat as { ping?: unknown })?.ping ?? 'ping'
+  check('options', options, 'an object')
+  const { WebSocket = globalThis.WebSocket, codec = 'json', environment: env = browserEnvironment(), debug } = options
+  check('url', url, allowed.url!)
+  check('WebSocket', WebSocket, allowed.WebSocket!)
+  check('codec', codec, '"json", "text" or { encode, decode }', codec === 'json' || codec === 'text' || (typeof codec.encode === 'function' && typeof codec.decode === 'function'))
+  check('environment', env, 'an object with online() and listen()', typeof env?.online === 'function' && typeof env.listen === 'function')
+  const config = merge('', options, defaults)
+  const { now = Date.now, setTimeout: later = setTimeout, clearTimeout: cancel = clearTimeout } = env
   return {
-    ...config,
-    WebSocket: WebSocket as new (url: string | URL, protocols?: string | string[]) => WebSocket,
+    ...(config as typeof defaults & Pick<SocketOptions<any, any>, 'protocols' | 'on'>),
     url: url as string | URL | (() => string | URL | Promise<string | URL>),
-    protocols,
-    codec,
-    validate,
-    env,
-    on,
-    heartbeat: heartbeat
-      ? {
-          ...merge('heartbeat.', heartbeat === true ? {} : heartbeat, defaults.heartbeat),
-          ping: (isFunction(ping) ? ping : () => ping) as () => WireData,
-          isPong: pong as ((data: unknown) => boolean) | undefined,
-        }
-      : null,
-    now: env.now ?? (() => Date.now()),
-    setTimeout: env.setTimeout ?? ((fn: () => void, ms: number) => setTimeout(fn, ms)),
-    clearTimeout: env.clearTimeout ?? ((id: any) => clearTimeout(id)),
+    WebSocket: WebSocket as WebSocketConstructor,
+    codec: codec as 'json' | 'text' | Codec<any, any>,
+    validate: config.validate as Validator<unknown> | undefined,
+    env: env as Environment,
+    heartbeat: options.heartbeat ? (config.heartbeat as HeartbeatConfig) : undefined,
+    clock: { now, setTimeout: later, clearTimeout: cancel } as Clock,
     log: debug === true ? (...line: unknown[]) => console.debug('[steadysocket]', ...line) : debug || undefined,
   }
 }

@@ -25,8 +25,8 @@ export interface FrameQueue {
 export function createQueue(maxMessages: number, maxBytes: number, dropNewest: boolean, ttl: number): FrameQueue {
   const frames: QueuedFrame[] = []
   let bytes = 0
-  const remove = (index: number) => {
-    const [frame] = frames.splice(index, 1) as [QueuedFrame]
+  const remove = (frame: QueuedFrame) => {
+    frames.splice(frames.indexOf(frame), 1)
     bytes -= frame.size
     return frame
   }
@@ -38,17 +38,15 @@ export function createQueue(maxMessages: number, maxBytes: number, dropNewest: b
       frames.push(frame)
       bytes += frame.size
       const out: QueuedFrame[] = []
-      while (frames.length > maxMessages || bytes > maxBytes) {
-        // A frame larger than maxBytes alone can never fit: it is the one to go.
-        out.push(remove(dropNewest || frame.size > maxBytes ? frames.indexOf(frame) : 0))
-        if (out.includes(frame)) break
-      }
+      // The bounds held before this push, so dropping the new frame always restores them.
+      // A frame larger than maxBytes alone can never fit: it is the one to go.
+      while (frames.length > maxMessages || bytes > maxBytes) out.push(remove(dropNewest || frame.size > maxBytes ? frame : frames[0]!))
       return out
     },
     shift(now, expired) {
       let frame
-      while ((frame = frames[0]) && now - frame.at > ttl) expired.push(remove(0))
-      return frame && remove(0)
+      while ((frame = frames[0]) && now - frame.at > ttl) expired.push(remove(frame))
+      return frame && remove(frame)
     },
   }
 }

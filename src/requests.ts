@@ -17,25 +17,21 @@ export interface Requests {
 }
 
 /** Correlates requests and replies by an id field; every timer and listener is released on settlement. */
-export function createRequests(idField: string, defaultTimeout: number, clock: Clock): Requests {
+export function createRequests(idField: string, defaultTimeout: number, { setTimeout, clearTimeout }: Clock): Requests {
   const pending = new Map<unknown, Settle>()
   let counter = 0
   return {
     pending,
-    start(message, options = {}, send) {
+    start(message, { timeout = defaultTimeout, signal } = {}, send) {
       return new Promise((resolve, reject) => {
-        const { timeout = defaultTimeout, signal } = options
         const own = (message as Record<string, unknown>)[idField]
         const id = own ?? `${++counter}`
         if (signal?.aborted) return reject(signal.reason)
-        if (pending.has(id)) return reject(new TypeError(`request: ${idField} ${String(id)} is already pending`))
+        if (pending.has(id)) return reject(new TypeError(`request: ${idField} ${id} is already pending — use a unique ${idField}`))
         const onAbort = () => settle(signal!.reason)
-        const timer = clock.setTimeout(
-          () => settle(new TimeoutError(`request timeout: no reply with this ${idField} in ${timeout} ms`)),
-          timeout,
-        )
+        const timer = setTimeout(() => settle(new TimeoutError(`request timeout: no reply with this ${idField} in ${timeout} ms`)), timeout)
         const settle: Settle = (error, reply) => {
-          clock.clearTimeout(timer)
+          clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
           pending.delete(id)
           if (error) reject(error)
@@ -51,7 +47,7 @@ export function createRequests(idField: string, defaultTimeout: number, clock: C
       })
     },
     settle(reply) {
-      const settle = reply && typeof reply === 'object' ? pending.get((reply as Record<string, unknown>)[idField]) : undefined
+      const settle = pending.get((reply as Record<string, unknown> | null)?.[idField])
       settle?.(undefined, reply)
       return !!settle
     },

@@ -2,25 +2,21 @@ import { backoffDelay } from './backoff'
 import { retryAfter } from './close-codes'
 import { check, createCodec, isBinary } from './codec'
 import { createEmitter } from './emitter'
-import {
-  ConnectionError,
-  MessageError,
-  QueueOverflowError,
-  SocketClosedError,
-  SteadySocketError,
-  TimeoutError,
-} from './errors'
+import { ConnectionError, MessageError, QueueOverflowError, SocketClosedError, SteadySocketError, TimeoutError } from './errors'
 import { createHeartbeat } from './heartbeat'
-import { normalize } from './options'
+import { normalize, produce } from './options'
 import { createQueue, wireSize, type QueuedFrame } from './queue'
 import { createRequests } from './requests'
-import { createSubscriptions } from './subscriptions'
+import { hold, route, type Subscriptions } from './subscriptions'
 import type { CloseInfo, EnvironmentSignal, SocketEvents, SocketOptions, SocketState, SteadySocket, WireData } from './types'
 
 /** The native socket as used here: it accepts every `WireData`, shared buffers included. */
 type NativeSocket = Omit<WebSocket, 'send'> & { send(data: WireData): void }
 
 const noop = () => {}
+
+/** The close reported for an attempt that ended without a close frame. */
+const abnormal = (): CloseInfo => ({ code: 1006, reason: '', wasClean: false })
 
 /**
  * Creates a WebSocket that reconnects with backoff, queues while offline, and replays
@@ -36,12 +32,13 @@ export function createSocket<In = unknown, Out = unknown>(
   options?: SocketOptions<In, Out>,
 ): SteadySocket<In, Out> {
   const config = normalize(url, options)
-  const { retry, env, now, log, validate, setTimeout, clearTimeout } = config
-  const { maxMessages, maxBytes, overflow, ttl } = config.queue
+  const { retry, env, log, validate, clock } = config
+  const { now, setTimeout, clearTimeout } = clock
+  const { maxBytes } = config.queue
   const codec = createCodec(config.codec)
-  const queue = createQueue(maxMessages, maxBytes, overflow === 'drop-newest', ttl)
-  const subscriptions = createSubscriptions()
-  const requests = createRequests(config.request.idField, config.request.timeout, config)
+  const queue = createQueue(config.queue.maxMessages, maxBytes, config.queue.overflow === 'drop-newest', config.queue.ttl)
+  const subscriptions: Subscriptions = new Map()
+  const requests = createRequests(config.request.idField, config.request.timeout, clock)
   const listenerThrew = (cause: unknown) => report(new SteadySocketError('a listener threw — see cause', { cause }))
   const events = createEmitter<SocketEvents<In>>(listenerThrew)
   const emit = events.emit
@@ -51,25 +48,20 @@ export function createSocket<In = unknown, Out = unknown>(
   // Bumped whenever an attempt starts or is abandoned: late results of async url
   // functions from an older attempt see a different number and are ignored.
   let generation = 0
+  // One timer at a time: the connect timeout, the retry delay, or the stable-open delay.
+  let timer: unknown
   let everOpened = false
-  let waitTimer: unknown
-  let stableTimer: unknown
-  let serverDelay: number | undefined
   let unlisten: (() => void) | undefined
   let validating: Promise<unknown> = Promise.resolve()
-  let warned: unknown
+  let warned = false
 
   const heartbeat =
     config.heartbeat &&
     createHeartbeat(
       config.heartbeat,
-      config,
+      clock,
       (data) => ws!.send(data),
-      () => {
-        report(new TimeoutError('heartbeat timeout: no frame after a ping — does the server answer? see heartbeat.isPong'))
-        abandon()
-        dropped({ code: 4000, reason: 'heartbeat timeout', wasClean: false })
-      },
+      () => lost({ code: 4000, reason: 'heartbeat timeout', wasClean: false }, new TimeoutError('heartbeat timeout: no frame after a ping — does the server answer? see heartbeat.isPong')),
       (rtt) => set({ rtt }),
     )
 
@@ -83,23 +75,20 @@ export function createSocket<In = unknown, Out = unknown>(
   }
 
   function report(error: SteadySocketError) {
-    if (!events.has('error') && !warned) {
+    if (!emit('error', error as SocketEvents<In>['error']) && !warned) {
       warned = true
       console.warn('[steadysocket]', error.message, '(shown once: listen to "error")')
     }
-    emit('error', error as SocketEvents<In>['error'])
   }
 
   /** Lets go of the native socket at once, without waiting for its `close` event. */
   function abandon(code?: number, reason?: string) {
     generation++
-    clearTimeout(waitTimer)
-    clearTimeout(stableTimer)
+    clearTimeout(timer)
     heartbeat?.stop()
     if (ws) {
+      // onerror stays a no-op: Node's `ws` throws on an 'error' event with no listener.
       ws.onopen = ws.onmessage = ws.onclose = null
-      // Node's `ws` throws on an 'error' event with no listener: keep a silent one.
-      ws.onerror = noop
       try {
         ws.close(code, reason)
       } catch {
@@ -109,7 +98,8 @@ export function createSocket<In = unknown, Out = unknown>(
     }
   }
 
-  function attempt() {
+  /** Starts an attempt now (or settles on 'offline'). */
+  function start() {
     abandon()
     if (!unlisten) {
       unlisten = env.listen(onSignal)
@@ -118,17 +108,19 @@ export function createSocket<In = unknown, Out = unknown>(
     }
     if (!state.online) return set({ status: 'offline', retryAt: null })
     const current = generation
-    set({ status: 'connecting', retryAt: null })
-    waitTimer = setTimeout(() => fail(new TimeoutError('connect timeout — check the server or raise connectTimeout')), config.connectTimeout)
+    const failed = (cause: unknown) => lost(abnormal(), new ConnectionError('connect failed — see cause', { cause }))
+    // A url or protocols function may be sync or async; a sync one opens the socket synchronously.
     const resolve = <T>(value: T | (() => T | Promise<T>), then: (value: T) => void) => {
       try {
-        const result = typeof value === 'function' ? (value as () => T)() : value
-        if (result instanceof Promise) result.then((v) => current === generation && resolve(v, then), (cause) => current === generation && failResolve(cause))
+        const result = produce(value)
+        if (result instanceof Promise) result.then((v) => current === generation && resolve(v, then), (cause) => current === generation && failed(cause))
         else then(result)
       } catch (cause) {
-        failResolve(cause)
+        failed(cause)
       }
     }
+    set({ status: 'connecting', retryAt: null })
+    timer = setTimeout(() => lost(abnormal(), new TimeoutError('connect timeout — check the server or raise connectTimeout')), config.connectTimeout)
     resolve(config.url, (target) =>
       resolve(config.protocols, (protocols) => {
         const socket = (ws = new config.WebSocket(target, protocols) as NativeSocket)
@@ -137,33 +129,27 @@ export function createSocket<In = unknown, Out = unknown>(
         socket.onmessage = (event) => received(event.data)
         socket.onclose = ({ code, reason, wasClean }) => {
           const close = { code, reason, wasClean }
-          const wasOpen = state.status === 'open'
-          abandon()
-          if (wasOpen) dropped(close)
-          else fail(new ConnectionError(`connect failed: closed with ${code} before open — check the url and server`, { close }))
+          lost(close, state.status === 'open' ? undefined : new ConnectionError(`connect failed: closed with ${code} before open — check the url and server`, { close }))
         }
         socket.onopen = () => {
-          clearTimeout(waitTimer)
+          clearTimeout(timer)
           // Order matters (DESIGN 5): subscriptions, then the queue, then `open`. Sends
           // made meanwhile queue behind the flushed frames: status is not 'open' yet.
-          for (const { spec } of subscriptions.entries.values()) transmit(spec.subscribe)
+          for (const { spec } of subscriptions.values()) transmit(spec.subscribe)
           const expired: QueuedFrame[] = []
           let frame
           while (ws === socket && (frame = queue.shift(now(), expired))) socket.send(frame.data)
           for (const old of expired) drop(old, 'ttl')
-          if (ws !== socket) return
-          set({ status: 'open', queued: queue.length, online: true })
-          stableTimer = setTimeout(() => set({ attempt: 0 }), retry.stableAfter)
-          heartbeat?.start()
-          emit('open', { reconnect: everOpened })
-          everOpened = true
+          if (ws === socket) {
+            set({ status: 'open', queued: queue.length, online: true })
+            timer = setTimeout(() => set({ attempt: 0 }), retry.stableAfter)
+            heartbeat?.start()
+            emit('open', { reconnect: everOpened })
+            everOpened = true
+          }
         }
       }),
     )
-  }
-
-  function failResolve(cause: unknown) {
-    fail(new ConnectionError('connect failed — see cause', { cause }))
   }
 
   function received(data: unknown) {
@@ -189,86 +175,85 @@ export function createSocket<In = unknown, Out = unknown>(
 
   function deliver(message: unknown) {
     if (!requests.settle(message)) {
-      subscriptions.route(message, listenerThrew)
+      route(subscriptions, message, listenerThrew)
       emit('message', message as In)
     }
   }
 
-  /** An open connection ended without the app asking. */
-  function dropped(close: CloseInfo) {
-    let again = state.attempt < retry.maxAttempts
-    try {
-      again &&= config.shouldReconnect(close)
-    } catch (cause) {
-      listenerThrew(cause)
-    }
-    serverDelay = retryAfter(close.reason)
-    emit('close', { ...close, willReconnect: again })
-    if (again) retryLater(close)
-    else stop(close)
-  }
-
-  /** An attempt that never opened failed. */
-  function fail(error: SteadySocketError) {
+  /**
+   * A connection or an attempt ended without the app asking: retry with backoff, or stop.
+   * `error` is what made an attempt fail; an open connection that ended reports `close`.
+   */
+  function lost(close: CloseInfo, error?: SteadySocketError) {
+    const opened = state.status === 'open'
     abandon()
-    report(error)
-    if (state.attempt < retry.maxAttempts) return retryLater(state.lastClose)
-    const close = (error as ConnectionError).close ?? { code: 1006, reason: '', wasClean: false }
-    stop(close)
-    emit('close', { ...close, willReconnect: false })
-  }
-
-  function retryLater(lastClose: CloseInfo | null) {
+    if (error) report(error)
+    let again = state.attempt < retry.maxAttempts
+    if (opened) {
+      try {
+        again &&= config.shouldReconnect(close)
+      } catch (cause) {
+        listenerThrew(cause)
+      }
+      if (again) emit('close', { ...close, willReconnect: true })
+    }
+    if (!again) return stop(close)
+    const lastClose = opened ? close : state.lastClose
+    // Offline: no attempts and none counted until the network is back.
     if (!state.online) return set({ status: 'offline', retryAt: null, lastClose })
-    const attempt_ = state.attempt + 1
-    const delay = Math.min(serverDelay ?? backoffDelay(attempt_, retry), retry.maxDelay)
-    serverDelay = undefined
-    set({ status: 'reconnecting', attempt: attempt_, retryAt: now() + delay, lastClose })
-    emit('reconnecting', { attempt: attempt_, delay })
-    waitTimer = setTimeout(attempt, delay)
+    const attempt = state.attempt + 1
+    const delay = Math.min(retryAfter(close.reason) ?? backoffDelay(attempt, retry), retry.maxDelay)
+    set({ status: 'reconnecting', attempt, retryAt: now() + delay, lastClose })
+    emit('reconnecting', { attempt, delay })
+    timer = setTimeout(start, delay)
   }
 
   /** Moves to 'closed': no more attempts until `connect()`. */
   function stop(close: CloseInfo) {
-    abandon()
+    abandon(close.code, close.reason)
     unlisten?.()
     unlisten = undefined
     set({ status: 'closed', retryAt: null, lastClose: close })
-    requests.rejectAll(new SocketClosedError(`socket closed (${close.code})`))
+    requests.rejectAll(closedError())
+    emit('close', { ...close, willReconnect: false })
   }
 
   function restart() {
     set({ attempt: 0 })
-    attempt()
+    start()
+  }
+
+  function connect() {
+    if (state.status !== 'open' && state.status !== 'connecting') restart()
   }
 
   function onSignal(signal: EnvironmentSignal) {
     log?.(signal)
     const { status } = state
     const waiting = status === 'reconnecting' || status === 'offline'
+    const active = status !== 'idle' && status !== 'closed'
     if (signal === 'offline') {
       set({ online: false })
+      // Open: verify with a ping. Otherwise an attempt in flight or a retry timer is
+      // abandoned, and start() settles on 'offline'.
       if (status === 'open') heartbeat?.ping()
-      else if (status === 'connecting' || status === 'reconnecting') {
-        abandon()
-        set({ status: 'offline', retryAt: null })
-      }
+      else if (active) start()
     } else if (signal === 'online') {
       set({ online: true })
       if (waiting) restart()
     } else if (signal === 'visible') {
       if (status === 'open') heartbeat?.ping()
-      else if (state.retryAt) attempt()
+      else if (state.retryAt) start()
     } else if (signal === 'pageshow') {
       if (waiting) restart()
-    } else if (signal === 'pagehide' && status !== 'closed' && status !== 'idle') {
+    } else if (signal === 'pagehide' && active) {
       // Entering the back/forward cache: an open socket would make the page ineligible.
       suspend('pagehide')
       set({ status: 'reconnecting', retryAt: null })
     }
   }
 
-  /** Closes the native socket with 1000 `reason` and reports it as a close that will reconnect. */
+  /** Closes the native socket with 1000 `reason`; an open one is reported as a close that will reconnect. */
   function suspend(reason: string) {
     const wasOpen = state.status === 'open'
     abandon(1000, reason)
@@ -279,25 +264,33 @@ export function createSocket<In = unknown, Out = unknown>(
     }
   }
 
-  function drop(frame: QueuedFrame, why: string) {
-    const error = new QueueOverflowError(`message dropped (queue ${why}) — see the queue option`, { dropped: frame.value })
-    frame.dropped?.(error)
+  function closedError(dropped?: unknown) {
+    return new SocketClosedError('socket closed — call connect() to use it again', { dropped })
+  }
+
+  /** Reports a message that will not be sent; a request waiting for it rejects. */
+  function discard(error: SteadySocketError, onDrop?: (error: Error) => void) {
+    onDrop?.(error)
     report(error)
+  }
+
+  function drop(frame: QueuedFrame, why: string) {
+    discard(new QueueOverflowError(`message dropped (queue ${why}) — see the queue option`, { dropped: frame.value }), frame.dropped)
   }
 
   /** Writes now when open, else queues; `true` when written now. */
   function write(data: WireData, value: unknown, onDrop?: (error: Error) => void): boolean {
     if (state.status === 'closed') {
-      report(new SocketClosedError('send failed: socket closed — call connect()', { dropped: value }))
+      discard(closedError(value), onDrop)
       return false
     }
     // readyState guards the gap between a close starting and its event: such a socket
     // discards writes silently, so they are queued instead.
-    if (state.status === 'open' && ws!.readyState === 1) {
-      ws!.send(data)
+    if (state.status === 'open' && ws?.readyState === 1) {
+      ws.send(data)
       return true
     }
-    if (state.status === 'idle') connect()
+    if (state.status === 'idle') restart()
     for (const out of queue.push({ data, size: maxBytes < Infinity ? wireSize(data) : 0, at: now(), value, dropped: onDrop })) drop(out, 'full')
     set({ queued: queue.length })
     return false
@@ -306,18 +299,14 @@ export function createSocket<In = unknown, Out = unknown>(
   /** Sends a subscription's message (a value or a function) now; the socket is open. */
   function transmit(message: unknown) {
     try {
-      ws!.send(codec.encode(typeof message === 'function' ? message() : message))
-    } catch (error) {
-      report(error instanceof SteadySocketError ? error : new MessageError('subscribe message threw — see cause', { data: message, cause: error }))
+      ws!.send(codec.encode(produce(message)))
+    } catch (cause) {
+      report(new MessageError('subscription message failed — see cause', { data: message, cause }))
     }
   }
 
-  function connect() {
-    if (state.status !== 'open' && state.status !== 'connecting') restart()
-  }
-
-  for (const [event, listener] of Object.entries(config.on)) events.on(event as keyof SocketEvents, listener as never)
-  if (!config.lazy) connect()
+  for (const event in config.on) events.on(event as keyof SocketEvents, config.on[event as keyof SocketEvents] as never)
+  if (!config.lazy) restart()
 
   return {
     get state() {
@@ -327,46 +316,35 @@ export function createSocket<In = unknown, Out = unknown>(
     connect,
     send: (message) => write(codec.encode(message), message),
     sendRaw(data) {
-      if (typeof data !== 'string' && !isBinary(data)) throw new TypeError('sendRaw: data must be a string or binary — use send()')
+      if (typeof data !== 'string' && !isBinary(data)) throw new TypeError('sendRaw: data must be a string or binary — use send() for messages')
       return write(data, data)
     },
     request(message, options) {
       if (!message || typeof message !== 'object' || isBinary(message)) return Promise.reject(new TypeError('request: the message must be an object'))
-      if (state.status === 'closed') {
-        const error = new SocketClosedError('request failed: socket closed — call connect()', { dropped: message })
-        report(error)
-        return Promise.reject(error)
-      }
-      return requests.start(message, options, (copy, onDrop) => write(codec.encode(copy), copy, onDrop))
+      return requests.start(message, options, (copy, onDrop) => write(codec.encode(copy), message, onDrop))
     },
     subscribe(key, spec, onMessage) {
       if (state.status === 'closed') {
-        report(new SocketClosedError('subscribe failed: socket closed — call connect()'))
+        report(closedError())
         return noop
       }
-      const { fresh, release } = subscriptions.add(key, spec, onMessage)
+      const fresh = !subscriptions.has(key)
+      const release = hold(subscriptions, key, spec, onMessage)
       if (fresh && state.status === 'open') transmit(spec.subscribe)
-      if (state.status === 'idle') connect()
+      if (state.status === 'idle') restart()
       return () => {
         const last = release()
         if (last?.unsubscribe !== undefined && state.status === 'open') transmit(last.unsubscribe)
       }
     },
     reconnect() {
-      if (state.status === 'open' || state.status === 'connecting') {
-        suspend('reconnect')
-        restart()
-      } else connect()
+      suspend('reconnect')
+      restart()
     },
     close(code = 1000, reason = '') {
       if (code !== 1000 && !(code >= 3000 && code < 5000)) throw new RangeError(`close: code ${code} — use 1000 or 3000–4999`)
-      if (wireSize(reason) > 123) throw new RangeError('close: reason over 123 bytes')
-      if (state.status !== 'closed') {
-        abandon(code, reason)
-        const close = { code, reason, wasClean: true }
-        stop(close)
-        emit('close', { ...close, willReconnect: false })
-      }
+      if (wireSize(reason) > 123) throw new RangeError('close: reason over 123 bytes — shorten it')
+      if (state.status !== 'closed') stop({ code, reason, wasClean: true })
     },
   }
 }

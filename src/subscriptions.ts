@@ -1,56 +1,35 @@
 import type { SubscriptionSpec } from './types'
 
-interface Entry {
-  spec: SubscriptionSpec<any, any>
-  holders: number
-  handlers: Set<(message: any) => void>
-}
+type Handler = (message: any) => void
 
-export interface Subscriptions {
-  /** Active subscriptions by key, in the order they were made. */
-  readonly entries: Map<string, Entry>
-  /** Adds a holder; `fresh` is true for the first holder of the key. `release` returns the spec when the last holder left. */
-  add(key: string, spec: SubscriptionSpec<any, any>, handler?: (message: any) => void): { fresh: boolean; release: () => SubscriptionSpec<any, any> | undefined }
-  /** Hands a message to the handlers of every subscription it matches; a handler that throws goes to `onError`. */
-  route(message: unknown, onError: (error: unknown) => void): void
-}
+/** Active subscriptions by key, in the order they were made. */
+export type Subscriptions = Map<string, { spec: SubscriptionSpec<any, any>; holders: Set<Handler> }>
 
-/** Reference-counted subscriptions by key. */
-export function createSubscriptions(): Subscriptions {
-  const entries = new Map<string, Entry>()
-  return {
-    entries,
-    add(key, spec, handler) {
-      let entry = entries.get(key)
-      const fresh = !entry
-      if (!entry) entries.set(key, (entry = { spec, holders: 0, handlers: new Set() }))
-      const held = entry
-      held.holders++
-      // A wrapper per holder, so one function used by two holders is released once each.
-      const own = handler && ((message: unknown) => handler(message))
-      if (own) held.handlers.add(own)
-      let released = false
-      return {
-        fresh,
-        release() {
-          if (released) return
-          released = true
-          if (own) held.handlers.delete(own)
-          if (--held.holders || entries.get(key) !== held) return
-          entries.delete(key)
-          return held.spec
-        },
-      }
-    },
-    route(message, onError) {
-      for (const { spec, handlers } of entries.values())
-        if (handlers.size && (!spec.match || spec.match(message)))
-          for (const handler of handlers)
-            try {
-              handler(message)
-            } catch (error) {
-              onError(error)
-            }
-    },
+/**
+ * Adds a holder of `key` (reference counting); returns its release function, which
+ * returns the spec when the last holder left. Releasing twice is a no-op.
+ */
+export function hold(subscriptions: Subscriptions, key: string, spec: SubscriptionSpec<any, any>, handler?: Handler) {
+  const entry = subscriptions.get(key) ?? { spec, holders: new Set() }
+  subscriptions.set(key, entry)
+  // One wrapper per holder: it counts the holder, and a function held twice is released once each.
+  const holder: Handler = (message) => handler?.(message)
+  entry.holders.add(holder)
+  return () => {
+    if (entry.holders.delete(holder) && !entry.holders.size) {
+      subscriptions.delete(key)
+      return entry.spec
+    }
   }
+}
+
+/** Hands a message to the holders of every subscription it matches; a handler (or `match`) that throws goes to `onError`. */
+export function route(subscriptions: Subscriptions, message: unknown, onError: (error: unknown) => void) {
+  for (const { spec, holders } of subscriptions.values())
+    for (const holder of holders)
+      try {
+        if (!spec.match || spec.match(message)) holder(message)
+      } catch (error) {
+        onError(error)
+      }
 }

@@ -12,8 +12,8 @@ describe('options are validated at creation', () => {
     [{ connectTimeout: -1 }, RangeError, /option connectTimeout got -1 — use a number ≥ 0/],
     [{ connectTimeout: Number.NaN }, TypeError, /connectTimeout got NaN/],
     [{ retry: { maxDelay: -5 } }, RangeError, /option retry.maxDelay got -5/],
-    [{ retry: { jitter: 'some' } }, TypeError, /option retry.jitter got "some" — use "full" or "equal" or "none"/],
-    [{ retry: 'yes' }, TypeError, /option retry got "yes" — use true, false or an object/],
+    [{ retry: { jitter: 'some' } }, TypeError, /option retry.jitter got "some" — use "full", "equal" or "none"/],
+    [{ retry: 'yes' }, TypeError, /option retry got "yes" — use a boolean, a number or an object/],
     [{ retry: { random: 0.5 } }, TypeError, /retry.random got 0.5 — use a function/],
     [{ queue: { overflow: 'drop-all' } }, TypeError, /queue.overflow got "drop-all"/],
     [{ queue: { maxMessages: -1 } }, RangeError, /queue.maxMessages got -1/],
@@ -43,7 +43,7 @@ describe('options are validated at creation', () => {
     // @ts-expect-error simulating a runtime without WebSocket
     delete globalThis.WebSocket
     try {
-      expect(() => createSocket(url)).toThrow(/option WebSocket got undefined — use a WebSocket constructor: this runtime has none \(in Node pass the "ws" package\)/)
+      expect(() => createSocket(url)).toThrow(/option WebSocket got undefined — use a WebSocket constructor function: this runtime has none \(in Node pass the "ws" package\)/)
     } finally {
       globalThis.WebSocket = saved
     }
