@@ -1,7 +1,6 @@
 import {
   createContext,
   createElement,
-  useCallback,
   useContext,
   useEffect,
   useInsertionEffect,
@@ -148,7 +147,7 @@ export function useSocketState<T = SocketState>(
   let last: [SocketState, T] | undefined
   const select = (state: SocketState) => (last && last[0] === state ? last : (last = [state, selector(state)]))[1]
   return useSyncExternalStore(
-    useCallback((changed: () => void) => socket.on('state', changed), [socket]),
+    useMemo(() => (changed: () => void) => socket.on('state', changed), [socket]),
     () => select(socket.state),
     () => select(idle),
   )
