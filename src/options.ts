@@ -46,17 +46,7 @@ const allowed: Record<string, string> = {
 
 /** The kind of a value, in the words `allowed` uses. */
 const kindOf = (value: any): string =>
-  value === null
-    ? 'null'
-    : isBinary(value)
-      ? 'binary'
-      : Array.isArray(value)
-        ? 'array'
-        : value instanceof URL
-          ? 'URL'
-          : value?.['~standard']
-            ? 'Standard Schema'
-            : typeof value
+  isBinary(value) ? 'binary' : Array.isArray(value) ? 'array' : value instanceof URL ? 'URL' : value?.['~standard'] ? 'Standard Schema' : typeof value
 
 /** Throws a TypeError (a RangeError for a number below 0) naming the option, the value received and what is allowed. */
 function check(name: string, value: any, allowed: string, ok = allowed.includes(kindOf(value)) || allowed.includes(`"${value}"`)) {
@@ -70,7 +60,10 @@ function check(name: string, value: any, allowed: string, ok = allowed.includes(
   if (value < 0) fail(RangeError, 'a number ≥ 0')
 }
 
-/** Checks the options given at one level and fills in the defaults; keys that are not options are ignored. */
+/**
+ * Checks the options given at one level and fills in the defaults. `null` means "not
+ * given", like `undefined`; keys that are not options are ignored.
+ */
 function merge(prefix: string, given: any, fallback: any): any {
   const out = { ...fallback }
   for (const key in given) {
@@ -78,7 +71,7 @@ function merge(prefix: string, given: any, fallback: any): any {
     const value = given[key]
     const name = prefix + key
     const use = allowed[key] ?? (def !== undefined && `a ${typeof def}`)
-    if (value !== undefined && use) {
+    if (value != null && use) {
       check(name, value, use)
       out[key] =
         def && typeof def === 'object'
@@ -93,9 +86,13 @@ function merge(prefix: string, given: any, fallback: any): any {
 export const produce = <T>(value: T | (() => T)): T => (typeof value === 'function' ? (value as () => T)() : value)
 
 /** Validates options once at creation and fills in every default. */
-export function normalize(url: unknown, options: SocketOptions<any, any> = {}) {
+export function normalize(url: unknown, given?: SocketOptions<any, any> | null) {
+  const options = given ?? {}
   check('options', options, 'an object')
-  const { WebSocket = globalThis.WebSocket, codec = 'json', environment: env = browserEnvironment(), debug } = options
+  const { debug } = options
+  const WebSocket = options.WebSocket ?? globalThis.WebSocket
+  const codec: any = options.codec ?? 'json'
+  const env: Environment = options.environment ?? browserEnvironment()
   check('url', url, allowed.url!)
   check('WebSocket', WebSocket, allowed.WebSocket!)
   check('codec', codec, '"json", "text" or { encode, decode }', codec === 'json' || codec === 'text' || (typeof codec.encode === 'function' && typeof codec.decode === 'function'))
