@@ -1,6 +1,6 @@
 import { backoffDelay } from './backoff'
 import { retryAfter } from './close-codes'
-import { check, createCodec, isBinary } from './codec'
+import { check, codecs, encode, isBinary } from './codec'
 import { createEmitter } from './emitter'
 import { ConnectionError, MessageError, QueueOverflowError, SocketClosedError, SteadySocketError, TimeoutError } from './errors'
 import { createHeartbeat } from './heartbeat'
@@ -8,7 +8,7 @@ import { normalize, produce } from './options'
 import { createQueue, wireSize, type QueuedFrame } from './queue'
 import { createRequests } from './requests'
 import { hold, route, type Subscriptions } from './subscriptions'
-import type { CloseInfo, EnvironmentSignal, SocketEvents, SocketOptions, SocketState, SteadySocket, WireData } from './types'
+import type { CloseInfo, Codec, EnvironmentSignal, SocketEvents, SocketOptions, SocketState, SteadySocket, WireData } from './types'
 
 /** The native socket as used here: it accepts every `WireData`, shared buffers included. */
 type NativeSocket = Omit<WebSocket, 'send'> & { send(data: WireData): void }
@@ -35,7 +35,9 @@ export function createSocket<In = unknown, Out = unknown>(
   const { retry, env, log, validate, clock } = config
   const { now, setTimeout, clearTimeout } = clock
   const { maxBytes } = config.queue
-  const codec = createCodec(config.codec)
+  // An app codec sees every frame; with a built-in one, binary frames go to the `binary` event.
+  const custom = typeof config.codec === 'object'
+  const codec = custom ? (config.codec as Codec<any, any>) : codecs[config.codec as string]!
   const queue = createQueue(config.queue.maxMessages, maxBytes, config.queue.overflow === 'drop-newest', config.queue.ttl)
   const subscriptions: Subscriptions = new Map()
   const requests = createRequests(config.request.idField, config.request.timeout, clock)
@@ -156,10 +158,10 @@ export function createSocket<In = unknown, Out = unknown>(
     // Any frame, a pong included, proves the network is up whatever navigator.onLine says.
     if (!state.online) set({ online: true })
     if (heartbeat?.seen(data)) return
-    if (!codec.custom && typeof data !== 'string') return emit('binary', data as ArrayBuffer | Blob)
+    if (!custom && typeof data !== 'string') return emit('binary', data as ArrayBuffer | Blob)
     let value: unknown
     try {
-      value = codec.decode(data)
+      value = codec.decode(data as string)
     } catch (cause) {
       return report(new MessageError('decode failed — see cause', { data, cause }))
     }
@@ -299,7 +301,7 @@ export function createSocket<In = unknown, Out = unknown>(
   /** Sends a subscription's message (a value or a function) now; the socket is open. */
   function transmit(message: unknown) {
     try {
-      ws!.send(codec.encode(produce(message)))
+      ws!.send(encode(codec, produce(message)))
     } catch (cause) {
       report(new MessageError('subscription message failed — see cause', { data: message, cause }))
     }
@@ -314,14 +316,14 @@ export function createSocket<In = unknown, Out = unknown>(
     },
     on: events.on,
     connect,
-    send: (message) => write(codec.encode(message), message),
+    send: (message) => write(encode(codec, message), message),
     sendRaw(data) {
       if (typeof data !== 'string' && !isBinary(data)) throw new TypeError('sendRaw: data must be a string or binary — use send() for messages')
       return write(data, data)
     },
     request(message, options) {
       if (!message || typeof message !== 'object' || isBinary(message)) return Promise.reject(new TypeError('request: the message must be an object'))
-      return requests.start(message, options, (copy, onDrop) => write(codec.encode(copy), message, onDrop))
+      return requests.start(message, options, (copy, onDrop) => write(encode(codec, copy), message, onDrop))
     },
     subscribe(key, spec, onMessage) {
       if (state.status === 'closed') {
