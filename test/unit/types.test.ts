@@ -1,4 +1,4 @@
-import { describe, expectTypeOf, test } from 'vitest'
+import { describe, expect, expectTypeOf, test } from 'vitest'
 import { z } from 'zod'
 import { createSocket, type SocketState, type SteadySocketErrorType } from '../../src/index'
 import { fakeEnvironment, mockServer } from './helpers'
@@ -10,7 +10,7 @@ const { WebSocket, url } = mockServer()
 const options = { WebSocket, environment: fakeEnvironment().environment, lazy: true }
 
 describe('typed messages', () => {
-  test('send and request take Out; message, subscriptions and replies give In', () => {
+  test('send and request take Out; message, subscriptions and replies give In', async () => {
     const socket = createSocket<In, Out>(url, options)
     socket.send({ type: 'say', text: 'hi' })
     socket.send(new Uint8Array(2))
@@ -27,8 +27,10 @@ describe('typed messages', () => {
     socket.subscribe('room', { subscribe: { type: 'say', text: 'join' }, match: (m) => m.type === 'chat' }, (m) => expectTypeOf(m).toEqualTypeOf<In>())
     // @ts-expect-error a subscribe message must be an Out
     socket.subscribe('room', { subscribe: { join: 'room' } })
-    expectTypeOf(socket.request({ type: 'say', text: 'q' })).resolves.toEqualTypeOf<In>()
+    const reply = socket.request({ type: 'say', text: 'q' })
+    expectTypeOf(reply).resolves.toEqualTypeOf<In>()
     socket.close()
+    await expect(reply).rejects.toThrow(/closed/)
   })
 
   test('defaults to unknown, never any', () => {
