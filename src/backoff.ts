@@ -19,7 +19,8 @@ export const retryDefaults: Required<RetryOptions> = {
  */
 export function backoffDelay(attempt: number, options: RetryOptions = {}): number {
   const { initialDelay, maxDelay, factor, jitter, random } = { ...retryDefaults, ...options }
-  const cap = Math.min(maxDelay, initialDelay * factor ** Math.max(0, attempt - 1))
+  // `|| 0`: an initialDelay of 0 times factor^n overflowing to Infinity would be NaN.
+  const cap = Math.min(maxDelay, initialDelay * factor ** Math.max(0, attempt - 1)) || 0
   if (jitter === 'none') return cap
   return jitter === 'equal' ? cap / 2 + (random() * cap) / 2 : random() * cap
 }

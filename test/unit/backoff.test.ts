@@ -20,6 +20,10 @@ describe('backoffDelay', () => {
     expect([1, 2, 3].map((n) => backoffDelay(n, { jitter: 'none', initialDelay: 100, factor: 3 }))).toEqual([100, 300, 900])
   })
 
+  test('stays a number for huge attempt counts, even with initialDelay 0', () => {
+    expect([backoffDelay(1025, { initialDelay: 0, jitter: 'none' }), backoffDelay(5000, { jitter: 'none' }), backoffDelay(5000, { random: () => 0.5 })]).toEqual([0, 30_000, 15_000])
+  })
+
   test('is pure: the same inputs give the same delay', () => {
     const options = { random: () => 0.3 }
     expect(backoffDelay(4, options)).toBe(backoffDelay(4, options))
