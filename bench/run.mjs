@@ -4,6 +4,7 @@
 // --quick: fewer rounds, messages and clients (a smoke run; its figures are not the ones
 // to quote). --strict: exit 1 when a budget is missed. Results: bench/.out/results.json
 // and bench/.out/results.md.
+import { CHROMIUM_PATH } from '../e2e/chromium.js'
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -28,7 +29,7 @@ const quick = values.quick ?? false
 const log = (/** @type {string} */ line) => console.log(line)
 const started = Date.now()
 
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+const chromiumPath = CHROMIUM_PATH
 const chromiumVersion = spawnSync(chromiumPath, ['--version'], { encoding: 'utf8' }).stdout?.trim() || `unknown (${chromiumPath})`
 const machine = {
   date: new Date().toISOString(),

@@ -9,21 +9,13 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { chromium } from 'playwright-core'
 import { WebSocketServer } from 'ws'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.js'
 import { peersBrowserBundle, root, steadysocketBuild } from './lib/artifacts.mjs'
 import { fixed, median } from './lib/stats.mjs'
 
 export const BUDGET = 1.1
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // gc() between rounds, so garbage of one round is not collected during the next.
-  '--js-flags=--expose-gc',
-]
+// gc() between rounds, so garbage of one round is not collected during the next.
+const ARGS = [...CHROMIUM_ARGS, '--js-flags=--expose-gc']
 
 /**
  * Serves the page, the built steadysocket and the peers bundle, and echoes every frame on
@@ -69,7 +61,7 @@ export async function runThroughput({ steadysocketFile, messages = 10_000, round
     '/steadysocket.js': steadysocketFile,
     '/peers.js': await peersBrowserBundle(),
   })
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS })
   try {
     const page = await browser.newPage()
     /** @type {string[]} */

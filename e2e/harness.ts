@@ -12,12 +12,12 @@ import {
   type FaultProxy,
   type TestServer,
 } from '../test/server/index.js'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js'
 
 export const root = fileURLToPath(new URL('..', import.meta.url))
 export const dist = join(root, 'dist')
 const pages = join(root, 'e2e', 'pages')
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 /** Files the e2e pages load; `npm run build` makes them. */
 export const BUILT = ['steadysocket.js', 'steadysocket.iife.js', 'react.js']
@@ -45,15 +45,7 @@ export async function launchChromium(): Promise<Browser> {
   if (problem) throw new Error(problem)
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
     timeout: 30000,
   })
 }
