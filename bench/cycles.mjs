@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { WebSocket, WebSocketServer } from 'ws'
+import { countingEnvironment } from '../test/server/index.js'
 import { steadysocketBuild } from './lib/artifacts.mjs'
 
 setFlagsFromString('--expose-gc')
@@ -44,33 +45,7 @@ export async function runCycles({ createSocket, cycles = 1000, log = () => {} })
       this.once('close', () => live.delete(this))
     }
   }
-  /** @type {Set<object>} */
-  const listeners = new Set()
-  /** @type {Set<ReturnType<typeof setTimeout>>} */
-  const timers = new Set()
-  const environment = {
-    online: () => true,
-    /** @param {unknown} listener */
-    listen(listener) {
-      const entry = { listener }
-      listeners.add(entry)
-      return () => void listeners.delete(entry)
-    },
-    /** @param {() => void} fn @param {number} ms */
-    setTimeout(fn, ms) {
-      const id = setTimeout(() => {
-        timers.delete(id)
-        fn()
-      }, ms)
-      timers.add(id)
-      return id
-    },
-    /** @param {ReturnType<typeof setTimeout>} id */
-    clearTimeout(id) {
-      timers.delete(id)
-      clearTimeout(id)
-    },
-  }
+  const { listeners, timers, environment } = countingEnvironment()
 
   const socket = createSocket(url, {
     WebSocket: CountingWebSocket,

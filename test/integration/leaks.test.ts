@@ -4,7 +4,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
-import { createSocket, type EnvironmentSignal, type SteadySocket } from '../../src/index'
+import { createSocket, type SteadySocket } from '../../src/index'
+import { countingEnvironment } from '../server/index.js'
 
 // DESIGN 10: sockets, timers and listeners after 1,000 reconnect cycles are the same as
 // after 1. Everything the core can hold on to is counted from the outside: native sockets
@@ -73,36 +74,6 @@ function countingWebSocket() {
   }
 }
 
-/** An always-online environment that counts its listeners and the timers set through it. */
-function countingEnvironment() {
-  // One entry per listen() call, so the same function registered twice counts twice.
-  const listeners = new Set<{ listener: (signal: EnvironmentSignal) => void }>()
-  const timers = new Set<ReturnType<typeof setTimeout>>()
-  return {
-    listeners,
-    timers,
-    environment: {
-      online: () => true,
-      listen(listener: (signal: EnvironmentSignal) => void) {
-        const entry = { listener }
-        listeners.add(entry)
-        return () => void listeners.delete(entry)
-      },
-      setTimeout(fn: () => void, ms: number) {
-        const id = setTimeout(() => {
-          timers.delete(id)
-          fn()
-        }, ms)
-        timers.add(id)
-        return id
-      },
-      clearTimeout(id: ReturnType<typeof setTimeout>) {
-        timers.delete(id)
-        clearTimeout(id)
-      },
-    },
-  }
-}
 
 async function waitFor(condition: () => boolean, what: string) {
   const deadline = Date.now() + SETTLE_MS

@@ -137,3 +137,15 @@ export interface Control {
 
 /** HTTP endpoint (GET or POST, JSON answers, CORS `*`) driving a server and proxy: /drop /close /restart /stop /start /refuse /stall /silent /send /publish /blackhole /cut /state /clear. */
 export function startControl(options: ControlOptions): Promise<Control>
+
+/** An always-online steadysocket environment that counts its listeners and the timers set through it, for leak checks. */
+export function countingEnvironment(): {
+  readonly listeners: Set<{ listener: unknown }>
+  readonly timers: Set<ReturnType<typeof setTimeout>>
+  readonly environment: {
+    online(): boolean
+    listen(listener: (signal: import('../../src/types').EnvironmentSignal) => void): () => void
+    setTimeout(fn: () => void, ms: number): ReturnType<typeof setTimeout>
+    clearTimeout(id: ReturnType<typeof setTimeout>): void
+  }
+}
