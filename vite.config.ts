@@ -53,7 +53,7 @@ function declarations(): Plugin {
 export default defineConfig(({ mode }) => ({
   resolve: {
     alias: [
-      { find: /^steadysocket\/react$/, replacement: here('./src/react/index.ts') },
+      { find: /^steadysocket\/(react|outbox|shared|websocket|worker-timers)$/, replacement: here('./src/$1/index.ts') },
       { find: /^steadysocket$/, replacement: here('./src/index.ts') },
     ],
   },
@@ -75,7 +75,14 @@ export default defineConfig(({ mode }) => ({
           sourcemap: true,
           minify: false,
           lib: {
-            entry: { steadysocket: here('./src/index.ts'), react: here('./src/react/index.ts') },
+            entry: {
+              steadysocket: here('./src/index.ts'),
+              react: here('./src/react/index.ts'),
+              outbox: here('./src/outbox/index.ts'),
+              shared: here('./src/shared/index.ts'),
+              websocket: here('./src/websocket/index.ts'),
+              'worker-timers': here('./src/worker-timers/index.ts'),
+            },
             formats: ['es'],
             fileName: (_format, name) => `${name}.js`,
           },

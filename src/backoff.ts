@@ -7,6 +7,7 @@ export const retryDefaults: Required<RetryOptions> = {
   factor: 2,
   jitter: 'full',
   maxAttempts: Infinity,
+  maxElapsed: Infinity,
   stableAfter: 5_000,
   random: Math.random,
 }

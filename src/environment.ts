@@ -5,7 +5,7 @@ import type { Environment, EnvironmentSignal } from './types'
  * `visibilitychange`, and `pagehide`/`pageshow` when the page enters or leaves the
  * back/forward cache. Outside a browser: always online, no signals.
  */
-export function browserEnvironment(): Environment {
+export function browserEnvironment(): Required<Pick<Environment, 'online' | 'listen'>> {
   return {
     online: () => globalThis.navigator?.onLine !== false,
     listen(listener) {

@@ -40,3 +40,8 @@ export class SocketClosedError extends SteadySocketError {
   declare readonly dropped?: unknown
   override name = 'SocketClosedError' as const
 }
+
+/** A durable store (`queue.store`) failed; the socket goes on in memory. */
+export class StorageError extends SteadySocketError {
+  override name = 'StorageError' as const
+}

@@ -9,5 +9,6 @@ export {
   MessageError,
   QueueOverflowError,
   SocketClosedError,
+  StorageError,
 } from './errors'
 export type * from './types'

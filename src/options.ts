@@ -92,7 +92,7 @@ export function normalize(url: unknown, given?: SocketOptions<any, any> | null) 
   const { debug } = options
   const WebSocket = options.WebSocket ?? globalThis.WebSocket
   const codec: any = options.codec ?? 'json'
-  const env: Environment = options.environment ?? browserEnvironment()
+  const env = { ...browserEnvironment(), ...options.environment } as Required<Pick<Environment, 'online' | 'listen'>> & Environment
   check('url', url, allowed.url!)
   check('WebSocket', WebSocket, allowed.WebSocket!)
   check('codec', codec, '"json", "text" or { encode, decode }', codec === 'json' || codec === 'text' || (typeof codec.encode === 'function' && typeof codec.decode === 'function'))
@@ -105,7 +105,7 @@ export function normalize(url: unknown, given?: SocketOptions<any, any> | null) 
     WebSocket: WebSocket as WebSocketConstructor,
     codec: codec as 'json' | 'text' | Codec<any, any>,
     validate: config.validate as Validator<unknown> | undefined,
-    env: env as Environment,
+    env,
     heartbeat: options.heartbeat ? (config.heartbeat as HeartbeatConfig) : undefined,
     clock: { now, setTimeout: later, clearTimeout: cancel } as Clock,
     log: debug === true ? (...line: unknown[]) => console.debug('[steadysocket]', ...line) : debug || undefined,

@@ -1,4 +1,6 @@
 import type {
+  SteadySocketError,
+  StorageError,
   ConnectionError,
   MessageError,
   QueueOverflowError,
@@ -28,6 +30,8 @@ export interface SocketState {
   readonly retryAt: number | null
   /** Frames waiting in the offline queue. */
   readonly queued: number
+  /** Deliveries written but not yet acknowledged (`deliver()`). */
+  readonly unacked: number
   /** Last heartbeat round trip in ms, or `null` before the first pong. */
   readonly rtt: number | null
   readonly lastClose: CloseInfo | null
@@ -52,6 +56,8 @@ export interface RetryOptions {
   jitter?: 'full' | 'equal' | 'none'
   /** Retries before giving up (status `'closed'`). @default Infinity */
   maxAttempts?: number
+  /** Give up after this many ms without an open connection (since it was lost, or since the first attempt). @default Infinity */
+  maxElapsed?: number
   /** An open connection resets the attempt count only after this many ms. @default 5000 */
   stableAfter?: number
   /** Random source in [0, 1). @default Math.random */
@@ -59,8 +65,10 @@ export interface RetryOptions {
 }
 
 export interface HeartbeatOptions {
-  /** Silence (no incoming frame) in ms before a ping is sent. @default 25000 */
+  /** Silence (no incoming frame) in ms before a ping is sent; with `mode: 'always'`, the period of pings. @default 25000 */
   interval?: number
+  /** `'idle'`: ping after `interval` with no incoming frame; `'always'`: ping every `interval` whatever arrives. @default 'idle' */
+  mode?: 'idle' | 'always'
   /** Time in ms to wait for any frame after a ping before the connection is dead. @default 10000 */
   timeout?: number
   /** The ping frame, sent as-is (not through the codec). @default 'ping' */
@@ -78,6 +86,44 @@ export interface QueueOptions {
   overflow?: 'drop-oldest' | 'drop-newest'
   /** A frame older than this many ms is dropped at flush time. @default Infinity */
   ttl?: number
+  /** Makes the queue and unacknowledged deliveries durable (see `indexedDBStore()` in `steadysocket/outbox`). */
+  store?: OutboxStore
+}
+
+export interface DeliveryOptions<In = unknown> {
+  /** Most deliveries written and not yet acknowledged at once; the rest wait in order. @default 100 */
+  inFlight?: number
+  /** Ms from the call after which `deliver()` rejects with `TimeoutError`. @default Infinity */
+  ttl?: number
+  /** Tells the server's acknowledgement of delivery `id`. Default: a message whose `request.idField` equals `id`. */
+  isAck?: (message: In, id: string) => boolean
+}
+
+/** A frame kept by an `OutboxStore`: binary frames as bytes. */
+export interface OutboxRecord {
+  /** Unique within the store; the order of keys is the order of the frames. */
+  key: string
+  data: string | Uint8Array
+  /** Epoch ms when `send`/`deliver` was called (wall clock, so `ttl` holds across reloads). */
+  at: number
+  /** Epoch ms after which the frame is dropped; absent: never. */
+  expires?: number
+  /** The delivery id for `deliver()` frames (kept until acknowledged); absent for `send()` frames (removed once written). */
+  id?: string
+}
+
+/**
+ * A durable home for queued frames and unacknowledged deliveries. `put` and `delete` are
+ * called synchronously from `send`/`deliver`/the flush and may finish asynchronously; a
+ * rejected promise from `put` is a full or failing store.
+ */
+export interface OutboxStore {
+  /** Frames left by pages (or tabs) that are gone, now this socket's, oldest first. Called once before the first flush. */
+  adopt(): Promise<OutboxRecord[]>
+  put(record: OutboxRecord): void | Promise<void>
+  delete(key: string): void | Promise<void>
+  /** Releases what the store holds open (locks, the database); called by `close()`. */
+  close?(): void
 }
 
 /** Turns app messages into frames and frames into app messages. */
@@ -111,7 +157,7 @@ export interface StandardSchemaIssue {
 export type Validator<In> = StandardSchemaV1<unknown, In> | ((value: unknown) => value is In) | ((value: unknown) => boolean)
 
 /** A change the environment reports. */
-export type EnvironmentSignal = 'online' | 'offline' | 'visible' | 'hidden' | 'pagehide' | 'pageshow'
+export type EnvironmentSignal = 'online' | 'offline' | 'visible' | 'hidden' | 'pagehide' | 'pageshow' | 'freeze' | 'resume'
 
 /**
  * Where the socket learns about the network, the page and time. The default reads browser
@@ -120,10 +166,10 @@ export type EnvironmentSignal = 'online' | 'offline' | 'visible' | 'hidden' | 'p
  * always online and visible. Inject one for tests and non-DOM runtimes.
  */
 export interface Environment {
-  /** Is the network up? */
-  online(): boolean
-  /** Listen to changes; returns the function that stops listening. Only bfcache `pagehide`/`pageshow` (persisted) are reported. */
-  listen(listener: (signal: EnvironmentSignal) => void): () => void
+  /** Is the network up? @default the browser's `navigator.onLine` */
+  online?(): boolean
+  /** Listen to changes; returns the function that stops listening. Only bfcache `pagehide`/`pageshow` (persisted) are reported. @default the browser's events */
+  listen?(listener: (signal: EnvironmentSignal) => void): () => void
   /** Epoch ms. @default Date.now */
   now?: () => number
   setTimeout?: (fn: () => void, ms: number) => unknown
@@ -148,6 +194,8 @@ export interface RequestOptions {
 }
 
 export type SteadySocketErrorType =
+  | SteadySocketError
+  | StorageError
   | ConnectionError
   | TimeoutError
   | MessageError
@@ -197,6 +245,8 @@ export interface SocketOptions<In = unknown, Out = unknown> {
   validate?: Validator<In>
   /** Request/response correlation. @default { idField: 'id', timeout: 10000 } */
   request?: RequestOptions
+  /** Acknowledged delivery with `deliver()`. @default { inFlight: 100, ttl: Infinity } */
+  delivery?: DeliveryOptions<In>
   /** Network, visibility, page-lifecycle and clock sources. @default the browser's */
   environment?: Environment
   /** Listeners registered before the first attempt. */
@@ -213,6 +263,8 @@ export interface SteadySocket<In = unknown, Out = unknown> {
   sendRaw(data: WireData): boolean
   /** Sends a message with a correlation id and resolves with the reply carrying the same id. */
   request(message: Out, options?: { timeout?: number; signal?: AbortSignal }): Promise<In>
+  /** Sends a message at least once: re-sent with the same id on every open until the server acknowledges it. */
+  deliver(message: Out, options?: { ttl?: number; signal?: AbortSignal }): Promise<void>
   /** Holds a subscription by key; returns the function that releases it. */
   subscribe(key: string, spec: SubscriptionSpec<In, Out>, onMessage?: (message: In) => void): () => void
   /** Adds a listener; returns the function that removes it. */

@@ -44,7 +44,7 @@ const registry = new Map<string, Entry>()
 const noop = () => {}
 const never = () => noop
 const no = () => false
-const idle: SocketState = { status: 'idle', attempt: 0, retryAt: null, queued: 0, rtt: null, lastClose: null, online: true }
+const idle: SocketState = { status: 'idle', attempt: 0, retryAt: null, queued: 0, unacked: 0, rtt: null, lastClose: null, online: true }
 
 // What useSocket returns where no socket may exist (server rendering, the hydration
 // render): every hook works on it and nothing is sent, so components need no branches.
@@ -55,6 +55,7 @@ const inert: SteadySocket<any, any> = {
   send: no,
   sendRaw: no,
   request: () => new Promise(noop),
+  deliver: () => new Promise(noop),
   connect: noop,
   reconnect: noop,
   close: noop,
