@@ -25,3 +25,11 @@ export function backoffDelay(attempt: number, options: RetryOptions = {}): numbe
   if (jitter === 'none') return cap
   return jitter === 'equal' ? cap / 2 + (random() * cap) / 2 : random() * cap
 }
+
+/**
+ * The delay before retry number `attempt` (1-based, counted since the last stable open)
+ * that the socket waits; `hint` is the server's `retryAfter` in ms, if it sent one. Pure.
+ */
+export function retryDelay(attempt: number, options: Required<RetryOptions>, hint?: number): number {
+  return Math.min(hint ?? backoffDelay(attempt, options), options.maxDelay)
+}

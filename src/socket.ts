@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff'
+import { retryDelay } from './backoff'
 import { retryAfter } from './close-codes'
 import { check, codecs, encode, isBinary } from './codec'
 import { createEmitter } from './emitter'
@@ -7,6 +7,7 @@ import { createHeartbeat } from './heartbeat'
 import { normalize, produce } from './options'
 import { createQueue, wireSize, type QueuedFrame } from './queue'
 import { createRequests } from './requests'
+import { createWarnings } from './warn'
 import { hold, route, type Subscriptions } from './subscriptions'
 import type { CloseInfo, Codec, EnvironmentSignal, SocketEvents, SocketOptions, SocketState, SteadySocket, WireData } from './types'
 
@@ -55,7 +56,7 @@ export function createSocket<In = unknown, Out = unknown>(
   let everOpened = false
   let unlisten: (() => void) | undefined
   let validating: Promise<unknown> = Promise.resolve()
-  let warned = false
+  const warnings = createWarnings()
 
   const heartbeat =
     config.heartbeat &&
@@ -77,10 +78,7 @@ export function createSocket<In = unknown, Out = unknown>(
   }
 
   function report(error: SteadySocketError) {
-    if (!emit('error', error as SocketEvents<In>['error']) && !warned) {
-      warned = true
-      console.warn('[steadysocket]', error.message, '(shown once: listen to "error")')
-    }
+    if (!emit('error', error as SocketEvents<In>['error'])) warnings.warn(error)
   }
 
   /** Lets go of the native socket at once, without waiting for its `close` event. */
@@ -146,6 +144,7 @@ export function createSocket<In = unknown, Out = unknown>(
             set({ status: 'open', queued: queue.length, online: true })
             timer = setTimeout(() => set({ attempt: 0 }), retry.stableAfter)
             heartbeat?.start()
+            warnings.opened()
             emit('open', { reconnect: everOpened })
             everOpened = true
           }
@@ -204,7 +203,7 @@ export function createSocket<In = unknown, Out = unknown>(
     // Offline: no attempts and none counted until the network is back.
     if (!state.online) return set({ status: 'offline', retryAt: null, lastClose })
     const attempt = state.attempt + 1
-    const delay = Math.min(retryAfter(close.reason) ?? backoffDelay(attempt, retry), retry.maxDelay)
+    const delay = retryDelay(attempt, retry, retryAfter(close.reason))
     set({ status: 'reconnecting', attempt, retryAt: now() + delay, lastClose })
     emit('reconnecting', { attempt, delay })
     timer = setTimeout(start, delay)

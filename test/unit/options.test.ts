@@ -27,7 +27,7 @@ describe('options are validated at creation', () => {
     [{ protocols: 7 }, TypeError, /option protocols got 7/],
     [{ shouldReconnect: true }, TypeError, /shouldReconnect got true — use a function/],
     [{ request: { idField: 3 } }, TypeError, /request.idField got 3 — use a string/],
-    [{ environment: {} }, TypeError, /option environment got an object — use an object with online\(\) and listen\(\)/],
+    [{ environment: { online: true } }, TypeError, /option environment got an object — use an object with online\(\) and listen\(\)/],
     [{ debug: 'verbose' }, TypeError, /option debug got "verbose"/],
   ])('%o is refused', (options, ErrorClass, message) => {
     expect(make(options)).toThrow(ErrorClass)
