@@ -32,6 +32,16 @@ const integer = (q, name, fallback) => {
   return value
 }
 
+/** @param {URLSearchParams} q @param {string} name @param {number} fallback @param {number} max */
+const duration = (q, name, fallback, max) => {
+  const value = integer(q, name, fallback)
+  if (value < 0 || value > max) throw new BadRequest(`${name}=${value}: expected milliseconds from 0 to ${max}`)
+  return value
+}
+
+/** Longest `down` / `for` / `ms` the control accepts, so a typo cannot park the demo for hours. */
+const MAX_MS = 600000
+
 /** @param {string} text */
 const jsonOrText = (text) => {
   try {
@@ -59,8 +69,22 @@ export async function startControl(options) {
   if (!server) throw new TypeError('startControl({ server }): a TestServer from startServer() is required')
 
   const needProxy = () => {
-    if (!proxy) throw new BadRequest('no proxy: pass { proxy } to startControl() to use /blackhole and /cut')
+    if (!proxy) throw new BadRequest('no proxy: pass { proxy } to startControl() to use /blackhole, /latency and /cut')
     return proxy
+  }
+
+  /** Timers of `/restart?down=` (the start) and `/blackhole?for=` (the heal); a later call of the same kind replaces it. */
+  /** @type {{ start?: NodeJS.Timeout, heal?: NodeJS.Timeout }} */
+  const pending = {}
+  /** @param {'start' | 'heal'} kind @param {(() => unknown) | undefined} [fn] @param {number} [ms] */
+  const schedule = (kind, fn, ms) => {
+    clearTimeout(pending[kind])
+    pending[kind] = fn && setTimeout(() => {
+      pending[kind] = undefined
+      Promise.resolve()
+        .then(fn)
+        .catch(() => {})
+    }, ms)
   }
 
   const state = () => ({
@@ -76,16 +100,43 @@ export async function startControl(options) {
       data: e.binary ? Buffer.from(e.data).toString('base64') : e.data,
     })),
     closes: server.closes,
-    proxy: proxy && { url: proxy.url, connections: proxy.connections, totalConnections: proxy.totalConnections },
+    proxy: proxy && {
+      url: proxy.url,
+      connections: proxy.connections,
+      totalConnections: proxy.totalConnections,
+      blackholed: proxy.blackholed,
+      latency: proxy.latency,
+    },
   })
 
   /** @type {Record<string, (q: URLSearchParams, body: string) => unknown>} */
   const routes = {
     '/drop': () => server.dropAll(),
-    '/close': (q) => server.closeAll(integer(q, 'code', 1000), q.get('reason') ?? ''),
-    '/restart': () => server.restart(),
-    '/stop': () => server.stop(),
-    '/start': () => server.start(),
+    '/close': (q) => {
+      try {
+        server.closeAll(integer(q, 'code', 1000), q.get('reason') ?? '')
+      } catch (error) {
+        // closeAll's RangeError names what is wrong with the code or reason: the caller's mistake.
+        if (error instanceof RangeError) throw new BadRequest(error.message)
+        throw error
+      }
+    },
+    '/restart': async (q) => {
+      const down = duration(q, 'down', 0, MAX_MS)
+      schedule('start')
+      if (down === 0) return server.restart()
+      await server.stop()
+      schedule('start', () => server.start(), down)
+      return { down }
+    },
+    '/stop': () => {
+      schedule('start')
+      return server.stop()
+    },
+    '/start': () => {
+      schedule('start')
+      return server.start()
+    },
     '/refuse': (q) => server.refuse(flag(q)),
     '/stall': (q) => server.stall(flag(q)),
     '/silent': (q) => server.silent(flag(q)),
@@ -98,7 +149,19 @@ export async function startControl(options) {
       if (!topic) throw new BadRequest('publish needs ?topic=')
       return { seq: server.publish(topic, jsonOrText(q.get('data') ?? body)) }
     },
-    '/blackhole': (q) => needProxy().blackhole(flag(q)),
+    '/blackhole': (q) => {
+      const on = flag(q)
+      const ms = q.has('for') ? duration(q, 'for', 0, MAX_MS) : undefined
+      if (ms !== undefined && !on) throw new BadRequest('for= needs on=1: it is how long the blackhole lasts')
+      const target = needProxy()
+      target.blackhole(on)
+      schedule('heal', ms === undefined ? undefined : () => target.blackhole(false), ms)
+      return ms === undefined ? undefined : { for: ms }
+    },
+    '/latency': (q) => {
+      if (!q.has('ms')) throw new BadRequest('latency needs ?ms= (milliseconds added each way; 0 turns it off)')
+      needProxy().delay(duration(q, 'ms', 0, 60000))
+    },
     '/cut': () => needProxy().cut(),
     '/clear': () => server.clearLog(),
     '/state': state,
@@ -144,6 +207,8 @@ export async function startControl(options) {
     url: `http://127.0.0.1:${actual}`,
     port: actual,
     close() {
+      schedule('start')
+      schedule('heal')
       closing ??= new Promise((resolve) => {
         http.close(() => resolve(undefined))
         // fetch() keeps connections alive; without this close() would wait for them to time out.

@@ -107,6 +107,12 @@ export interface FaultProxy {
   readonly bytes: { readonly up: number; readonly down: number }
   /** Bytes dropped while blackholed. */
   readonly swallowed: { readonly up: number; readonly down: number }
+  /** Whether `blackhole(true)` is in force. */
+  readonly blackholed: boolean
+  /** Ms every chunk (and FIN) is held back in each direction; set with `delay()`. */
+  readonly latency: number
+  /** Holds every chunk back `ms` ms in each direction (so a round trip gains 2 × ms), keeping order; 0 forwards at once. RangeError outside 0–60000. */
+  delay(ms: number): void
   /** While on, bytes (and FIN/RST) are dropped both ways but sockets stay open; new connections are accepted and swallowed too. */
   blackhole(on: boolean): void
   /** Destroys every proxied connection. */
@@ -135,7 +141,12 @@ export interface Control {
   close(): Promise<void>
 }
 
-/** HTTP endpoint (GET or POST, JSON answers, CORS `*`) driving a server and proxy: /drop /close /restart /stop /start /refuse /stall /silent /send /publish /blackhole /cut /state /clear. */
+/**
+ * HTTP endpoint (GET or POST, JSON answers, CORS `*`) driving a server and proxy: /drop /close /restart /stop /start
+ * /refuse /stall /silent /send /publish /blackhole /latency /cut /state /clear. `/restart?down=ms` keeps the server down
+ * that long (answering at once); `/blackhole?on=1&for=ms` heals by itself after `for` ms; `/latency?ms=` sets the proxy's
+ * delay each way. Bad parameters answer 400 with a message, unknown routes 404.
+ */
 export function startControl(options: ControlOptions): Promise<Control>
 
 /** An always-online steadysocket environment that counts its listeners and the timers set through it, for leak checks. */
@@ -149,3 +160,49 @@ export function countingEnvironment(): {
     clearTimeout(id: ReturnType<typeof setTimeout>): void
   }
 }
+
+export interface Nginx {
+  /** `ws://127.0.0.1:PORT` */
+  readonly url: string
+  readonly port: number
+  /** nginx's error log so far, for failure messages. */
+  errors(): string
+  /** Kills nginx and removes its temp dir; idempotent. */
+  close(): Promise<void>
+}
+
+/** nginx (nginx-light) as a WebSocket reverse proxy on 127.0.0.1 in front of `upstreams`, round robin; a child process. */
+export function startNginx(options: { upstreams: number[]; readTimeout?: string; maxFails?: number; failTimeout?: string }): Promise<Nginx>
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number>
+
+/** A connection a fleet backend accepted: `client` from the URL's `?client=`, every frame received (JSON parsed). */
+export interface FleetConnection {
+  backend: number
+  conn: number
+  client: string
+  frames: unknown[]
+  closed: boolean
+}
+
+export interface Fleet {
+  /** nginx's `ws://127.0.0.1:PORT` */
+  readonly url: string
+  readonly backends: ReadonlyArray<{ readonly index: number; readonly port: number; readonly connections: number }>
+  /** Every accept, per backend, at `performance.now()` ms. */
+  readonly accepts: ReadonlyArray<{ backend: number; at: number }>
+  readonly connections: ReadonlyArray<FleetConnection>
+  /** Connections open now, over all backends. */
+  readonly open: number
+  /** Resolves when `check()` holds, checked on every accept, frame and close; rejects after `timeoutMs` (default 10 s). */
+  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>
+  /** Restarts the backends one at a time: close every client with `code` (1012) and `reason`, down `downtime` ms, then wait for `settled()`. */
+  rollingDeploy(options: { code?: number; reason: string; downtime: number; settled: () => Promise<unknown>; graceMs?: number }): Promise<void>
+  /** Accepts per backend in 100 ms buckets from `since`, and the most any backend took within any 100 ms. */
+  acceptCounts(since: number): { buckets: number[][]; busiest: number }
+  close(): Promise<void>
+}
+
+/** `backends` `ws` servers (default 3) behind nginx on 127.0.0.1; subscribe frames are answered, frames with an `id` acknowledged with `{ id, type: 'ack' }`. */
+export function startFleet(options?: { backends?: number }): Promise<Fleet>

@@ -31,9 +31,12 @@ function parseTarget(target) {
   )
 }
 
+/** The most `delay()` accepts, in ms each way. */
+const MAX_LATENCY = 60000
+
 /**
- * A TCP proxy on 127.0.0.1 that forwards bytes both ways and can swallow them (`blackhole`),
- * cut every connection, or refuse new ones.
+ * A TCP proxy on 127.0.0.1 that forwards bytes both ways and can delay them (`delay`),
+ * swallow them (`blackhole`), cut every connection, or refuse new ones.
  * @param {{ target: string | { host?: string, port: number }, port?: number }} options
  */
 export async function startProxy(options) {
@@ -47,6 +50,7 @@ export async function startProxy(options) {
   const swallowed = { up: 0, down: 0 }
   let blackholed = false
   let refusing = false
+  let latency = 0
   let totalConnections = 0
 
   /** @param {Pair} pair */
@@ -62,26 +66,65 @@ export async function startProxy(options) {
    * @param {Direction} direction
    */
   const forward = (pair, from, to, direction) => {
+    /** @type {Array<{ at: number, chunk: Buffer }>} chunks held back by `latency`, in order */
+    const delayed = []
+    /** @type {NodeJS.Timeout | undefined} */
+    let timer
+    /** @type {(() => void) | undefined} a close that waits for the delayed chunks to go first */
+    let closeAfter
+    /** @param {Buffer} chunk */
+    const write = (chunk) => {
+      bytes[direction] += chunk.length
+      if (!to.write(chunk)) {
+        from.pause()
+        to.once('drain', () => from.resume())
+      }
+    }
+    const flush = () => {
+      timer = undefined
+      const now = Date.now()
+      while (delayed.length > 0 && /** @type {{ at: number }} */ (delayed[0]).at <= now) {
+        write(/** @type {{ chunk: Buffer }} */ (delayed.shift()).chunk)
+      }
+      if (delayed.length > 0) timer = setTimeout(flush, /** @type {{ at: number }} */ (delayed[0]).at - now)
+      else closeAfter?.()
+      changed()
+    }
     from.on('data', (chunk) => {
       if (blackholed) {
         swallowed[direction] += chunk.length
+      } else if (latency > 0 || delayed.length > 0) {
+        // Never earlier than the chunk before it: a latency lowered mid-stream keeps the order.
+        const at = Math.max(Date.now() + latency, delayed.at(-1)?.at ?? 0)
+        delayed.push({ at, chunk })
+        timer ??= setTimeout(flush, at - Date.now())
       } else {
-        bytes[direction] += chunk.length
-        if (!to.write(chunk)) {
-          from.pause()
-          to.once('drain', () => from.resume())
-        }
+        write(chunk)
       }
       changed()
     })
     from.on('error', () => {})
     from.once('close', () => {
-      // A silent network does not carry FIN or RST either: keep the other side open.
-      if (blackholed) pair.dead = true
-      else if (to.connecting) to.destroy()
-      else if (!to.destroyed) to.end(() => to.destroy())
-      if (pair.client.destroyed && pair.upstream.destroyed) pairs.delete(pair)
-      changed()
+      const close = () => {
+        closeAfter = undefined
+        // A silent network does not carry FIN or RST either: keep the other side open.
+        if (blackholed) pair.dead = true
+        else if (to.connecting) to.destroy()
+        else if (!to.destroyed) to.end(() => to.destroy())
+        if (pair.client.destroyed && pair.upstream.destroyed) pairs.delete(pair)
+        changed()
+      }
+      // The FIN travels behind the data, with the same delay.
+      if (delayed.length > 0 && !to.destroyed) closeAfter = close
+      else {
+        clearTimeout(timer)
+        delayed.length = 0
+        close()
+      }
+    })
+    to.once('close', () => {
+      clearTimeout(timer)
+      delayed.length = 0
     })
   }
 
@@ -137,6 +180,19 @@ export async function startProxy(options) {
     },
     bytes,
     swallowed,
+    get blackholed() {
+      return blackholed
+    },
+    get latency() {
+      return latency
+    },
+    /** @param {number} ms */
+    delay(ms) {
+      if (!Number.isInteger(ms) || ms < 0 || ms > MAX_LATENCY) {
+        throw new RangeError(`delay: ${String(ms)} ms; expected an integer from 0 to ${MAX_LATENCY} (ms added each way)`)
+      }
+      latency = ms
+    },
     /** @param {boolean} on */
     blackhole(on) {
       blackholed = on
