@@ -206,3 +206,30 @@ export interface Fleet {
 
 /** `backends` `ws` servers (default 3) behind nginx on 127.0.0.1; subscribe frames are answered, frames with an `id` acknowledged with `{ id, type: 'ack' }`. */
 export function startFleet(options?: { backends?: number }): Promise<Fleet>
+
+export interface HostileHandlers {
+  /** Sees every upgrade request first (`n` from 1); return `true` when it took the socket over (answered, held or destroyed it). */
+  upgrade?(socket: import('node:net').Socket, n: number, req: import('node:http').IncomingMessage): boolean | void
+  /** Runs for every accepted WebSocket connection (`n` from 1). */
+  connection?(ws: import('ws').WebSocket, n: number, req: import('node:http').IncomingMessage): void
+}
+
+export interface HostileServer {
+  /** `ws://127.0.0.1:PORT` */
+  readonly url: string
+  readonly port: number
+  readonly upgrades: number
+  readonly accepted: number
+  /** WebSocket connections open now. */
+  readonly open: number
+  /** TCP connections open now, upgraded or not. */
+  readonly sockets: number
+  /** The most TCP connections open at once so far. */
+  readonly maxSockets: number
+  /** Resolves when `check()` holds, checked on every upgrade, open and close; rejects after `timeoutMs` (default 10 s). */
+  waitFor(check: () => boolean, timeoutMs?: number): Promise<void>
+  close(): Promise<void>
+}
+
+/** A server on 127.0.0.1 that misbehaves as the handlers say (floods, bad frames, HTTP answers to upgrades, stalls). */
+export function startHostile(handlers: HostileHandlers): Promise<HostileServer>
