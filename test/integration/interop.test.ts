@@ -1,108 +1,18 @@
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect as connectTcp, createServer, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { startServer } from '../server/index.js'
+import WebSocket from 'ws'
+import { startNginx, startPython, startServer } from '../server/index.js'
 import { cleanup, connect, record, until } from './helpers'
 
 const fast = { initialDelay: 50, maxDelay: 200, jitter: 'none' as const }
-const python = '/usr/bin/python3'
-
-/** Starts a child process, killed after the test; rejects early if it exits. */
-function start(command: string, args: string[], what: string) {
-  if (!existsSync(command)) throw new Error(`${what}: ${command} is missing — apt-get install -y python3-websockets nginx-light (.ci/run does)`)
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  cleanup(() => new Promise((resolve) => (child.exitCode === null ? (child.once('exit', resolve), child.kill('SIGTERM')) : resolve(null))))
-  let stderr = ''
-  child.stderr.on('data', (chunk) => (stderr += chunk))
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${what} exited with ${code}: ${stderr}`))))
-  return { child, exited }
-}
-
-/** Resolves with the first line a process prints. */
-function firstLine(command: string, args: string[], what: string): Promise<string> {
-  const { child, exited } = start(command, args, what)
-  const line = new Promise<string>((resolve) => child.stdout.once('data', (chunk) => resolve(String(chunk).trim())))
-  return Promise.race([line, exited, timeout(what)])
-}
-
-const timeout = (what: string) => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not start in 10 s`)), 10_000).unref())
-
-/** Resolves once something accepts TCP connections on the port (bounded by the caller's race). */
-function accepting(port: number): Promise<void> {
-  return new Promise((resolve) => {
-    const probe = () =>
-      connectTcp(port, '127.0.0.1')
-        .once('connect', function (this: Socket) {
-          this.destroy()
-          resolve()
-        })
-        .once('error', () => setTimeout(probe, 20))
-    probe()
-  })
-}
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
 
 /** nginx as a WebSocket reverse proxy in front of `upstream`, with a short proxy_read_timeout. */
 async function nginx(upstreamPort: number, readTimeout: string) {
-  const prefix = mkdtempSync(join(tmpdir(), 'steadysocket-nginx-'))
-  cleanup(() => rmSync(prefix, { recursive: true, force: true }))
-  const port = await freePort()
-  writeFileSync(
-    join(prefix, 'nginx.conf'),
-    `daemon off; master_process off; pid ${prefix}/nginx.pid; error_log ${prefix}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}; proxy_temp_path ${prefix}; fastcgi_temp_path ${prefix}; uwsgi_temp_path ${prefix}; scgi_temp_path ${prefix};
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://127.0.0.1:${upstreamPort};
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection "upgrade";
-      proxy_read_timeout ${readTimeout};
-    }
-  }
-}
-`,
-  )
-  const { exited } = start('/usr/sbin/nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], 'nginx')
-  await Promise.race([accepting(port), exited, timeout('nginx')])
-  return `ws://127.0.0.1:${port}`
+  const proxy = await startNginx({ upstreams: [upstreamPort], readTimeout })
+  cleanup(() => proxy.close())
+  return proxy.url
 }
 
-describe('interop with other real servers', () => {
-  test("Python's websockets server: JSON and binary echo, a server close code and reconnection", async () => {
-    const port = await firstLine(python, ['test/server/python_echo.py'], 'the Python websockets server')
-    const socket = connect(`ws://127.0.0.1:${port}`, { retry: fast })
-    const log = record(socket)
-    const messages: unknown[] = []
-    const binary: ArrayBuffer[] = []
-    socket.on('message', (m) => messages.push(m))
-    socket.on('binary', (b) => binary.push(b as ArrayBuffer))
-    socket.send({ hello: 'python' })
-    socket.send(new Uint8Array([7, 8, 9]))
-    await until(socket, () => messages.length === 1 && binary.length === 1, 'both echoes')
-    expect(messages).toEqual([{ hello: 'python' }])
-    expect([...new Uint8Array(binary[0]!)]).toEqual([7, 8, 9])
-    socket.sendRaw('close:4001')
-    await until(socket, () => log.includes('open:again'), 'the reconnect after 4001')
-    socket.sendRaw('close:4403')
-    await until(socket, () => socket.state.status === 'closed', 'the fatal 4403')
-    expect(log).toEqual(['open', 'close:4001', 'reconnecting:1', 'open:again', 'close:4403:final'])
-  })
-
+describe('interop with nginx as a reverse proxy', () => {
   test('behind nginx, an idle connection is cut at proxy_read_timeout without a heartbeat and kept with one', async () => {
     const server = await startServer({ mode: 'echo' })
     cleanup(() => server.close())
@@ -117,5 +27,85 @@ describe('interop with other real servers', () => {
     expect(keptLog).toEqual(['open'])
     expect(idleLog.slice(0, 4)).toEqual(['open', 'close:1006', 'reconnecting:1', 'open:again'])
     expect(kept.state.rtt).not.toBeNull()
+  })
+})
+
+describe.each([
+  { name: "Python's websockets", script: 'python_echo.py' as const },
+  { name: 'aiohttp', script: 'python_aiohttp.py' as const },
+])('interop with the $name server', ({ script }) => {
+  /** The server with protocol pings every 200 ms (its own keepalive). */
+  async function python() {
+    const server = await startPython(script, { extraArgs: ['0.2'] })
+    cleanup(() => server.close())
+    return server
+  }
+
+  test('echoes JSON and binary, and its close codes reconnect or stop as documented', async () => {
+    const server = await python()
+    const socket = connect(server.url, { retry: fast })
+    const log = record(socket)
+    const messages: unknown[] = []
+    const binary: ArrayBuffer[] = []
+    socket.on('message', (m) => messages.push(m))
+    socket.on('binary', (b) => binary.push(b as ArrayBuffer))
+    const big = new Uint8Array(1024 * 1024).map((_, i) => i % 251)
+    socket.send({ hello: script })
+    socket.send(new Uint8Array([7, 8, 9]))
+    socket.send(big)
+    await until(socket, () => messages.length === 1 && binary.length === 2, 'the echoes')
+    expect(messages).toEqual([{ hello: script }])
+    expect([...new Uint8Array(binary[0]!)]).toEqual([7, 8, 9])
+    expect(Buffer.from(binary[1]!).equals(Buffer.from(big))).toBe(true)
+    socket.sendRaw('close:4001')
+    await until(socket, () => log.includes('open:again'), 'the reconnect after 4001')
+    expect(socket.state.lastClose).toEqual({ code: 4001, reason: 'asked', wasClean: true })
+    socket.sendRaw('close:4403')
+    await until(socket, () => socket.state.status === 'closed', 'the fatal 4403')
+    expect(log).toEqual(['open', 'close:4001', 'reconnecting:1', 'open:again', 'close:4403:final'])
+  })
+
+  test('frames sent while it restarts are queued and arrive once, in order, after it is back', async () => {
+    const server = await python()
+    const socket = connect<{ n: number }>(server.url, { retry: fast })
+    const log = record(socket)
+    const echoes: number[] = []
+    socket.on('message', (m) => echoes.push(m.n))
+    await until(socket, () => socket.state.status === 'open', 'open')
+    await server.stop()
+    await until(socket, () => socket.state.status !== 'open', 'the drop to be noticed')
+    const written = [1, 2, 3, 4, 5].map((n) => socket.send({ n }))
+    expect(written).toEqual([false, false, false, false, false])
+    expect(socket.state.queued).toBe(5)
+    await server.start()
+    await until(socket, () => echoes.length === 5, 'the queued frames echoed', 15_000)
+    expect(echoes).toEqual([1, 2, 3, 4, 5])
+    expect(log.filter((line) => !line.startsWith('error:') && !line.startsWith('reconnecting:'))).toEqual(['open', 'close:1006', 'open:again'])
+    expect(socket.state.queued).toBe(0)
+  })
+
+  test('its protocol pings are answered: the connection outlives many of its keepalive deadlines', async () => {
+    const server = await python()
+    let pings = 0
+    // The native socket's protocol-level pings, which a browser answers on its own too.
+    class CountingWebSocket extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args)
+        this.on('ping', () => pings++)
+      }
+    }
+    const socket = connect<{ n: number }>(server.url, { retry: fast, WebSocket: CountingWebSocket })
+    const log = record(socket)
+    await until(socket, () => socket.state.status === 'open', 'open')
+    const deadline = Date.now() + 10_000
+    while (pings < 8) {
+      if (Date.now() > deadline) throw new Error(`only ${pings} protocol pings from the server in 10 s`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const echoes: number[] = []
+    socket.on('message', (m) => echoes.push(m.n))
+    socket.send({ n: 1 })
+    await until(socket, () => echoes.length === 1, 'an echo after the pings')
+    expect(log).toEqual(['open'])
   })
 })

@@ -233,3 +233,17 @@ export interface HostileServer {
 
 /** A server on 127.0.0.1 that misbehaves as the handlers say (floods, bad frames, HTTP answers to upgrades, stalls). */
 export function startHostile(handlers: HostileHandlers): Promise<HostileServer>
+
+export interface PythonServer {
+  /** `ws://127.0.0.1:PORT`; the same after start(). */
+  readonly url: string
+  readonly port: number
+  /** Kills the process (SIGTERM): connections drop. */
+  stop(): Promise<void>
+  /** Starts it again on the same port. */
+  start(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Runs `python_echo.py` (websockets) or `python_aiohttp.py` from test/server with /usr/bin/python3; `extraArgs` follow the port. */
+export function startPython(script: 'python_echo.py' | 'python_aiohttp.py', options?: { extraArgs?: string[]; packages?: string }): Promise<PythonServer>
