@@ -11,7 +11,7 @@ const streamEvery = 100
 // failing by chance while a herd (a third of the fleet in one instant) still fails.
 const share = Math.max(Math.ceil(clients * 0.03), clients < 150 ? 4 : 0)
 
-type Frame = { type?: string; topic?: string; client?: number; n?: number }
+type Frame = { type?: string; topic?: string; client?: number; n?: number; id?: string }
 
 const topics = (i: number) => ['news', `client-${i}`]
 
@@ -29,10 +29,16 @@ describe('a load-balanced fleet through a rolling deploy', () => {
       const allOpen = () => sockets.every((s) => s.state.status === 'open') && fleet.open === clients
       await fleet.waitFor(allOpen, 'every client to open', 20_000)
 
-      // A numbered stream from every client, through the whole deploy.
+      // Two numbered streams from every client through the whole deploy: `send` (at most
+      // once, in order) and `deliver` (at least once, acknowledged by the backend).
       const sent: number[] = Array.from({ length: clients }, () => 0)
+      const delivered: number[] = Array.from({ length: clients }, () => 0)
+      const deliveries: Promise<void>[] = []
       const stream = setInterval(() => {
-        sockets.forEach((socket, i) => socket.send({ type: 'item', client: i, n: ++sent[i]! }))
+        sockets.forEach((socket, i) => {
+          socket.send({ type: 'item', client: i, n: ++sent[i]! })
+          deliveries.push(socket.deliver({ type: 'delivery', client: i, n: ++delivered[i]! }))
+        })
       }, streamEvery)
       cleanup(() => clearInterval(stream))
 
@@ -50,10 +56,18 @@ describe('a load-balanced fleet through a rolling deploy', () => {
           .filter((c) => c.client === String(i))
           .flatMap((c) => (c.frames as Frame[]).filter((f) => f.type === 'item').map((f) => f.n))
       await fleet.waitFor(() => sockets.every((_, i) => received(i).length >= sent[i]!), 'every streamed frame to arrive', 10_000)
+      const settled = await Promise.race([
+        Promise.allSettled(deliveries),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`deliveries still pending 10 s after the deploy; unacked: ${sockets.map((s) => s.state.unacked).join(',')}`)), 10_000).unref()),
+      ])
+      const deliveredFrames = (i: number) =>
+        fleet.connections.filter((c) => c.client === String(i)).flatMap((c) => (c.frames as Frame[]).filter((f) => f.type === 'delivery'))
 
       const { buckets, busiest } = fleet.acceptCounts(since)
+      const totalDelivered = delivered.reduce((a, b) => a + b, 0)
+      const duplicates = sockets.reduce((sum, _, i) => sum + deliveredFrames(i).length, 0) - totalDelivered
       console.log(
-        `fleet: ${clients} clients, retryAfter ${retryAfter} ms, ${fleet.accepts.length - firstAccepts} accepts during the deploy; busiest 100 ms on one backend: ${busiest} (${((busiest / clients) * 100).toFixed(1)} % of the clients)\n` +
+        `fleet: ${clients} clients, retryAfter ${retryAfter} ms, ${fleet.accepts.length - firstAccepts} accepts during the deploy; busiest 100 ms on one backend: ${busiest} (${((busiest / clients) * 100).toFixed(1)} % of the clients); ${sent.reduce((a, b) => a + b, 0)} frames sent, ${totalDelivered} delivered (${duplicates} re-sent)\n` +
           buckets.map((counts, b) => `  backend ${b} accepts per 100 ms: ${counts.join(' ')}`).join('\n'),
       )
 
@@ -76,6 +90,19 @@ describe('a load-balanced fleet through a rolling deploy', () => {
         .filter(({ sent, received }) => received.length !== sent || received.some((n, k) => n !== k + 1))
         .map(({ client, sent, received }) => ({ client, sent, received: received.length, firstOutOfPlace: received.findIndex((n, k) => n !== k + 1) }))
       expect(wrong).toEqual([])
+      // Every delivery was acknowledged and arrived; a duplicate is only a re-send with the same id.
+      expect(settled.filter((result) => result.status === 'rejected')).toEqual([])
+      const deliveryProblems = sockets
+        .map((_, i) => {
+          const frames = deliveredFrames(i)
+          const ids = new Map<number, Set<string | undefined>>()
+          for (const f of frames) ids.set(f.n!, (ids.get(f.n!) ?? new Set()).add(f.id))
+          const missing = Array.from({ length: delivered[i]! }, (_, k) => k + 1).filter((n) => !ids.has(n))
+          const idsChanged = [...ids].filter(([, set]) => set.size !== 1).map(([n]) => n)
+          return { client: i, missing, idsChanged, duplicates: frames.length - ids.size }
+        })
+        .filter(({ missing, idsChanged }) => missing.length > 0 || idsChanged.length > 0)
+      expect(deliveryProblems).toEqual([])
       // Each client reconnected once per deploy step that closed it (and no more).
       const perClient = sockets.map((_, i) => fleet.connections.filter((c) => c.client === String(i)).length)
       expect(Math.max(...perClient)).toBeLessThanOrEqual(1 + 3)
