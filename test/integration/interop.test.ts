@@ -65,7 +65,7 @@ describe.each([
     expect(log.filter((line) => !line.startsWith('error:'))).toEqual(['open', 'close:4001', 'reconnecting:1', 'open:again', 'close:4403:final'])
   })
 
-  test('frames sent while it restarts are queued and arrive once, in order, after it is back', async () => {
+  test('frames sent and delivered while it restarts are queued, arrive once in order after it is back, and deliveries resolve on its echo', async () => {
     const server = await python()
     const socket = connect<{ n: number }>(server.url, { retry: fast })
     const log = record(socket)
@@ -74,12 +74,14 @@ describe.each([
     await until(socket, () => socket.state.status === 'open', 'open')
     await server.stop()
     await until(socket, () => socket.state.status !== 'open', 'the drop to be noticed')
-    const written = [1, 2, 3, 4, 5].map((n) => socket.send({ n }))
-    expect(written).toEqual([false, false, false, false, false])
-    expect(socket.state.queued).toBe(5)
+    // One FIFO: sends and deliveries go out in call order; the echo of a delivery (same id) is its ack.
+    const written = [1, 3, 5].map((n) => socket.send({ n }))
+    const delivered = [2, 4].map((n) => socket.deliver({ n }))
+    expect(written).toEqual([false, false, false])
     await server.start()
-    await until(socket, () => echoes.length === 5, 'the queued frames echoed', 15_000)
-    expect(echoes).toEqual([1, 2, 3, 4, 5])
+    await until(socket, () => echoes.length === 3 && socket.state.unacked === 0, 'the queued frames echoed and the deliveries acknowledged', 15_000)
+    await expect(Promise.all(delivered)).resolves.toEqual([undefined, undefined])
+    expect(echoes).toEqual([1, 3, 5])
     expect(log.filter((line) => !line.startsWith('error:') && !line.startsWith('reconnecting:'))).toEqual(['open', 'close:1006', 'open:again'])
     expect(socket.state.queued).toBe(0)
   })
