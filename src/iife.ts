@@ -1,2 +1,3 @@
 // The CDN build: Vite's IIFE format assigns these exports to the global `SteadySocket`.
 export * from './index'
+export { ReconnectingWebSocket } from './websocket'
