@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// @ts-check
+// `npm run demo`: the test server (pub/sub mode), the fault proxy in front of it, their
+// HTTP control endpoint and a Vite dev server for this folder, in this one process, so
+// Ctrl-C stops everything and nothing is left behind. No build step: the page imports
+// `steadysocket` and `steadysocket/react` from src/ through the aliases of vite.config.ts.
+import { fileURLToPath } from 'node:url'
+import { createServer } from 'vite'
+import { startControl, startProxy, startServer } from '../test/server/index.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** Each port, its env var and its default; 0 picks a free port. */
+const PORTS = /** @type {const} */ ({
+  page: ['DEMO_PORT', 5173],
+  server: ['DEMO_WS_PORT', 0],
+  proxy: ['DEMO_PROXY_PORT', 0],
+  control: ['DEMO_CONTROL_PORT', 0],
+})
+
+/** @param {keyof typeof PORTS} which */
+function port(which) {
+  const [name, fallback] = PORTS[which]
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value > 65535) fail(`${name}=${raw}: expected a port number from 0 to 65535 (0 picks a free one).`)
+  return value
+}
+
+/** @param {string} message @returns {never} */
+function fail(message) {
+  console.error(`steadysocket demo: ${message}`)
+  process.exit(1)
+}
+
+/** @param {unknown} error */
+const inUse = (error) =>
+  error instanceof Error &&
+  (/EADDRINUSE|already in use/i.test(error.message) || (error.cause instanceof Error && /EADDRINUSE/.test(error.cause.message)))
+
+/** @type {Array<{ close(): Promise<unknown> }>} */
+const running = []
+let stopping = false
+/** @param {number} code */
+async function stop(code) {
+  if (stopping) return
+  stopping = true
+  await Promise.allSettled([...running].reverse().map((r) => r.close()))
+  process.exit(code)
+}
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) process.once(signal, () => void stop(0))
+
+const ports = { page: port('page'), server: port('server'), proxy: port('proxy'), control: port('control') }
+
+/**
+ * @template T
+ * @param {keyof typeof PORTS} which
+ * @param {() => Promise<T & { close(): Promise<unknown> }>} start
+ * @returns {Promise<T>}
+ */
+async function launch(which, start) {
+  try {
+    const started = await start()
+    running.push(started)
+    return started
+  } catch (error) {
+    const [name] = PORTS[which]
+    const message = inUse(error)
+      ? `port ${ports[which]} is in use (${which}). Stop what holds it, or pick another: ${name}=${ports[which] + 1} npm run demo (0 picks a free port).`
+      : `cannot start the ${which}: ${error instanceof Error ? error.message : String(error)}`
+    console.error(`steadysocket demo: ${message}`)
+    await stop(1)
+    throw error
+  }
+}
+
+const server = await launch('server', () => startServer({ port: ports.server, mode: 'pubsub' }))
+const proxy = await launch('proxy', () => startProxy({ target: server, port: ports.proxy }))
+const control = await launch('control', () => startControl({ port: ports.control, server, proxy }))
+
+// Vite hands env vars with the VITE_ prefix to the page as import.meta.env.*.
+process.env.VITE_DEMO_WS_URL = proxy.url
+process.env.VITE_DEMO_CONTROL_URL = control.url
+
+const vite = await launch('page', () =>
+  createServer({
+    configFile: `${root}vite.config.ts`,
+    root: `${root}demo`,
+    mode: 'development',
+    logLevel: 'warn',
+    clearScreen: false,
+    // Its own cache, so the demo and the tests' Vite runs do not rewrite each other's.
+    cacheDir: `${root}node_modules/.vite-demo`,
+    // A demo, not an editing loop: no file watching and no hot reload, so an edit anywhere
+    // in the tree never reloads the page and wipes its log and chat mid-demo. Restart the
+    // command to pick up changes.
+    server: { host: '127.0.0.1', port: ports.page, strictPort: true, fs: { allow: [root] }, watch: null, hmr: false },
+    // Pre-bundled at start and nothing discovered later, so no "new dependencies" reload either.
+    optimizeDeps: { include: ['react', 'react/jsx-dev-runtime', 'react-dom/client'], noDiscovery: true },
+  }).then((dev) => dev.listen()),
+)
+
+const address = vite.httpServer?.address()
+const pagePort = address && typeof address === 'object' ? address.port : ports.page
+console.log(
+  [
+    '',
+    '  steadysocket demo',
+    '',
+    `  Open  http://127.0.0.1:${pagePort}/  (open it in two tabs to chat between them)`,
+    '',
+    `  WebSocket server ${server.url}, behind the fault proxy ${proxy.url}`,
+    `  Fault controls   ${control.url}  (/drop /restart?down=ms /blackhole?on=1&for=ms /latency?ms= /close?code= …)`,
+    '',
+    '  Ctrl-C stops everything.',
+    '',
+  ].join('\n'),
+)
