@@ -32,6 +32,12 @@ window.outbox = {
     settle(window.outbox.store.put({ ...record, data: new Uint8Array(bytes).subarray(from, to) })),
   delete: (key) => settle(window.outbox.store.delete(key)),
   adopt: () => settle(window.outbox.store.adopt().then(plain)),
+  /** How each `deliver` call settled, in call order: `ok` or `rejected:NAME`. */
+  outcomes: [],
+  deliver(message) {
+    const index = window.outbox.outcomes.push('pending') - 1
+    return settle(window.harness.socket.deliver(message)).then((outcome) => (window.outbox.outcomes[index] = outcome))
+  },
   /** Every row in the database named `steadysocket:NAME`, in key order, as stored. */
   rows: (name) =>
     new Promise((resolve, reject) => {

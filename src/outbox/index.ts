@@ -15,9 +15,9 @@ type Row = OutboxRecord & { owner: string; order: unknown[] }
  * the same `name`. With Web Locks (secure origins), each page holds a lock for its life and
  * `adopt()` takes only the frames of pages that are gone, so no frame is sent by two tabs;
  * without them, use one tab per `name`. When IndexedDB cannot be used (private modes,
- * blocked upgrades, no IndexedDB), the first call to notice rejects with a `StorageError`
- * and every call after it works in memory (`adopt()` resolves `[]`); a full store rejects
- * that `put` with the browser's `QuotaExceededError`.
+ * blocked upgrades, no IndexedDB), the first `put` or `adopt()` after it rejects with the one
+ * `StorageError` and the store works in memory from then on (`adopt()` resolves `[]`);
+ * `delete` never rejects; a full store rejects that `put` with the browser's `QuotaExceededError`.
  */
 export function indexedDBStore({ name }: IndexedDBStoreOptions): OutboxStore {
   if (typeof name != 'string' || !name) {
@@ -77,17 +77,18 @@ export function indexedDBStore({ name }: IndexedDBStoreOptions): OutboxStore {
       transaction.onabort = () => reject(transaction.error)
     })
 
-  const run = async <T>(op: () => Promise<T>, memory: T, quota?: boolean): Promise<T> => {
+  // `reports`: 0 for delete (never rejects: the core calls it and moves on), 1 adopt, 2 put (a quota error is that frame's).
+  const run = async <T>(op: () => Promise<T>, memory: T, reports: number): Promise<T> => {
     await start()
     if (db) {
       try {
         return await op()
       } catch (error) {
-        if (quota && (error as Error)?.name == 'QuotaExceededError') throw error
+        if (reports > 1 && (error as Error)?.name == 'QuotaExceededError') throw error
         fail(error)
       }
     }
-    if (broken && !reported) {
+    if (reports && broken && !reported) {
       reported = true
       throw broken
     }
@@ -126,7 +127,7 @@ export function indexedDBStore({ name }: IndexedDBStoreOptions): OutboxStore {
 
   return {
     adopt: () =>
-      run(() => (locks ? locks.request(prefix + ':adopt', adoptOrphans) : adoptOrphans()), []),
+      run(() => (locks ? locks.request(prefix + ':adopt', adoptOrphans) : adoptOrphans()), [], 1),
     put(record) {
       // Copied now: the caller's bytes may change before the write, and a view would store its whole buffer.
       const row: Row = {
@@ -136,12 +137,12 @@ export function indexedDBStore({ name }: IndexedDBStoreOptions): OutboxStore {
         owner: me,
         order: adopted.get(record.key) ?? [started, me, 1, record.key.length, record.key],
       }
-      return run(() => tx((frames) => void frames.put(row)), undefined, true)
+      return run(() => tx((frames) => void frames.put(row)), undefined, 2)
     },
     delete(key) {
       const stored = keyOf(key)
       adopted.delete(key)
-      return run(() => tx((frames) => void frames.delete(stored)), undefined)
+      return run(() => tx((frames) => void frames.delete(stored)), undefined, 0)
     },
     close() {
       release?.()
