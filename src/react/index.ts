@@ -23,11 +23,20 @@ import {
 // replace it, and React itself needs it defined wherever React runs.
 declare const process: { env: { NODE_ENV?: string } }
 
-/** Options of `useSocket`: those of `createSocket`, plus the name the socket is shared under. */
-export interface UseSocketOptions<In = unknown, Out = unknown> extends SocketOptions<In, Out> {
+type Url = string | URL | (() => string | URL | Promise<string | URL>)
+
+/** Options of `useSocket`: those of `createSocket` (or of `factory`), plus the name the socket is shared under. */
+export type UseSocketOptions<In = unknown, Out = unknown> = SocketOptions<In, Out> & {
   /** Components using the same key share one socket. @default the URL as a string */
   key?: string
-}
+} & (
+    | { factory?: undefined }
+    | {
+        /** Creates the socket from the url and the other options (for example `createSharedSocket`, whose options go alongside). @default createSocket */
+        factory: (url: Url, options: never) => SteadySocket<In, Out>
+        [option: string]: unknown
+      }
+  )
 
 interface Entry {
   socket: SteadySocket<any, any>
@@ -97,16 +106,13 @@ function release(key: string, entry: Entry) {
  *   return <button onClick={() => socket.send({ type: 'hello' })}>{status}</button>
  * }
  */
-export function useSocket<In = unknown, Out = unknown>(
-  url: string | URL | (() => string | URL | Promise<string | URL>),
-  options: UseSocketOptions<In, Out> = {},
-): SteadySocket<In, Out> {
-  const { key = typeof url === 'function' ? needsKey() : String(url), ...rest } = options
+export function useSocket<In = unknown, Out = unknown>(url: Url, options: UseSocketOptions<In, Out> = {}): SteadySocket<In, Out> {
+  const { key = typeof url === 'function' ? needsKey() : String(url), factory = createSocket, ...rest } = options
   let entry: Entry | undefined
   // False while rendering on the server and during hydration: no socket is created there.
   if (useSyncExternalStore(never, () => true, no)) {
     entry = registry.get(key)
-    if (!entry) registry.set(key, (entry = { socket: createSocket(url, rest), holders: 0 }))
+    if (!entry) registry.set(key, (entry = { socket: factory(url, rest as never), holders: 0 }))
     if (process.env.NODE_ENV !== 'production') {
       const given = [String(url), rest]
       if (!entry.warned && !same((entry.first ??= given), given, 3)) {
