@@ -174,6 +174,10 @@ describe('npm run demo', () => {
   test('chat typed during a restart outage appears exactly once in the other tab after recovery', async () => {
     const token = Date.now().toString(36)
     const texts = [1, 2, 3].map((n) => `outage ${token} #${n}`)
+    const greeting = `hello from the other tab ${token}`
+    await b.getByTestId('chat-input').fill(greeting)
+    await b.getByTestId('chat-input').press('Enter')
+    await a.getByTestId('chat-line').filter({ hasText: greeting }).waitFor()
     // Down for up to 30 s: the test ends the outage itself once the messages are typed,
     // so they are typed during it however slow the machine is.
     await a.getByTestId('restart-down').fill('30')
@@ -208,7 +212,8 @@ describe('npm run demo', () => {
     await b.close()
 
     mkdirSync(join(root, 'test-results'), { recursive: true })
-    await a.screenshot({ path: LATEST })
+    await a.getByTestId('restart-down').fill('5')
+    await a.screenshot({ path: LATEST, fullPage: true })
     if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(SCREENSHOT)) {
       mkdirSync(join(root, 'docs'), { recursive: true })
       copyFileSync(LATEST, SCREENSHOT)
