@@ -2,7 +2,7 @@ import { ConnectionError, createSocket, TimeoutError, type SocketOptions, type S
 
 /** Options of reconnecting-websocket and partysocket, and steadysocket's own; other keys are ignored. Times in ms. */
 export interface ReconnectingWebSocketOptions
-  extends Pick<SocketOptions, 'heartbeat' | 'retry' | 'queue' | 'environment' | 'connectTimeout' | 'shouldReconnect' | 'debug' | 'binaryType'> {
+  extends Pick<SocketOptions, 'heartbeat' | 'retry' | 'queue' | 'environment' | 'shouldReconnect' | 'debug' | 'binaryType'> {
   /** Retries before giving up (`retry.maxAttempts`). @default Infinity */
   maxRetries?: number
   /** Cap of the first retry's delay in ms (`retry.initialDelay`). @default 500 */
@@ -100,9 +100,9 @@ export class ReconnectingWebSocket extends EventTarget implements WebSocket {
     // `protocol`, `extensions` and `binaryType` from it, and the global is read only now.
     function open(target: string | URL, list?: string | string[]) {
       const Native = o.WebSocket ?? globalThis.WebSocket
-      if (!Native) throw new TypeError('no WebSocket: pass the WebSocket option ("ws" in Node)')
+      if (!Native) throw new TypeError('no WebSocket: pass the WebSocket option')
       const native = new Native(target, list)
-      self.#url = '' + target
+      self.#url = given
       self.#native = native
       const own = native.binaryType
       // The core sets its own binaryType right after this returns; no frame can arrive
@@ -112,11 +112,19 @@ export class ReconnectingWebSocket extends EventTarget implements WebSocket {
     }
     // The on… handlers, called first like native handlers set before any listener.
     for (const type of types) super.addEventListener(type, (event) => this.#handlers[type]?.call(this, event))
-    this.#socket = createSocket(url, {
+    // `url` reports the URL as the app gave it (or its function returned), where the
+    // native socket reports it resolved ('ws://host' becomes 'ws://host/').
+    let given = '' + url
+    const produce = async () => {
+      const value = await (url as () => string | URL | Promise<string | URL>)()
+      given = '' + value
+      return value
+    }
+    this.#socket = createSocket(typeof url === 'function' ? produce : url, {
       protocols,
       WebSocket: open as unknown as SocketOptions['WebSocket'],
       lazy: true,
-      connectTimeout: o.connectionTimeout ?? o.connectTimeout,
+      connectTimeout: o.connectionTimeout,
       heartbeat: o.heartbeat,
       environment: o.environment,
       debug: o.debug,

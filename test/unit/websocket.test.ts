@@ -92,6 +92,13 @@ describe('the WebSocket interface', () => {
     expect([ws.url, ws.readyState]).toEqual([mock.url, ws.OPEN])
   })
 
+  test('url is the string given, not its resolved form', async () => {
+    const { ws, url } = setup()
+    expect(ws.url).toBe('')
+    await tick()
+    expect([ws.url, url.endsWith('/')]).toEqual([url, false])
+  })
+
   test('protocol and extensions come from the native socket, protocols may be an async function', async () => {
     const mock = mockServer()
     mock.server.options!.selectProtocol = (protocols: string[]) => protocols[1]!
