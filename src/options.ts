@@ -60,6 +60,47 @@ function check(name: string, value: any, allowed: string, ok = allowed.includes(
   if (value < 0) fail(RangeError, 'a number ≥ 0')
 }
 
+/** Options without a default, as paths; the others are the keys of `defaults`. */
+const undefaulted = 'protocols WebSocket codec validate environment on debug heartbeat.isPong'.split(' ')
+
+/**
+ * Other libraries' names for our options (reconnecting-websocket, partysocket, socket.io,
+ * graphql-ws…), or enough of them, after each `/`; they only feed the "did you mean" hint.
+ */
+const aliases =
+  'lazy/startclosed/autoconnect connectTimeout/timeout retry/reconnection retry.initialDelay/minreconnectiondelay/reconnectinterval ' +
+  'retry.maxDelay/maxreconnectiondelay retry.factor/reconnectiondelaygrowfactor retry.jitter/randomization retry.maxAttempts/retries/reconnectattempts ' +
+  'retry.stableAfter/uptime heartbeat.interval/keepalive heartbeat.timeout/pingtimeout'
+
+/** How many two-letter pieces of `a` occur in `b`, relative to their lengths (0 to 1). */
+const likeness = (a: string, b: string) => {
+  let shared = 0
+  for (let i = 1; i < a.length; i++) if (b.includes(a.slice(i - 1, i + 1))) shared++
+  return (2 * shared) / (a.length + b.length - 2)
+}
+
+/** Throws a TypeError for an option that does not exist, naming the closest one as a user writes it (`retry: { maxAttempts }`). */
+function unknown(name: string, section: string): never {
+  const key = name.slice(section.length)
+  const lower = key.toLowerCase()
+  const paths = [...aliases.split(' '), ...Object.keys(defaults), ...undefaulted]
+  for (const [group, value] of Object.entries(defaults)) if (typeof value === 'object') for (const field in value) paths.push(`${group}.${field}`)
+  // react-use-websocket's onOpen, onMessage…
+  let best = /^on[A-Z]/.test(key) ? `on.${key[2]!.toLowerCase()}${key.slice(3)}` : ''
+  let score = best ? 2 : 0.3
+  for (const entry of paths) {
+    const [path, ...others] = entry.split('/') as [string, ...string[]]
+    for (const other of [path.split('.').pop()!, ...others]) {
+      // Ties go to the section the key was given in.
+      const similar = likeness(lower, other.toLowerCase()) + (path.startsWith(section) ? 0.01 : 0)
+      if (similar > score) [best, score] = [path, similar]
+    }
+  }
+  throw new TypeError(
+    `createSocket: unknown option ${name} — ${best ? `did you mean \`${best.replace(/\.(.*)/, ': { $1 }')}\`?` : 'see the options in the README'}`,
+  )
+}
+
 /**
  * Checks the options given at one level and fills in the defaults. `null` means "not
  * given", like `undefined`; keys that are not options are ignored.
@@ -71,6 +112,7 @@ function merge(prefix: string, given: any, fallback: any): any {
     const value = given[key]
     const name = prefix + key
     const use = allowed[key] ?? (def !== undefined && `a ${typeof def}`)
+    if (value != null && !Object.hasOwn(fallback, key) && !undefaulted.includes(name)) unknown(name, prefix)
     if (value != null && use) {
       check(name, value, use)
       out[key] =
@@ -80,6 +122,21 @@ function merge(prefix: string, given: any, fallback: any): any {
     }
   }
   return out
+}
+
+/**
+ * The URL a WebSocket opens for `url`, as browsers read it: `http:`/`https:` become
+ * `ws:`/`wss:` and a relative URL is resolved against the page. Any other scheme (or a
+ * relative URL with no page) is a TypeError that shows the URL without its query string.
+ */
+export function toWebSocketUrl(url: string | URL): string {
+  let href = ''
+  try {
+    href = new URL(url, globalThis.location?.href).href.replace(/^http/, 'ws')
+  } catch {}
+  // Shown without its query string, which may hold a token.
+  if (!/^wss?:/.test(href)) check('url', String(url).replace(/[?#].*/, ''), 'a ws:, wss:, http: or https: URL', false)
+  return href
 }
 
 /** A value, or what the function given instead returns. */
@@ -101,7 +158,7 @@ export function normalize(url: unknown, given?: SocketOptions<any, any> | null) 
   const { now = Date.now, setTimeout: later = setTimeout, clearTimeout: cancel = clearTimeout } = env
   return {
     ...(config as typeof defaults & Pick<SocketOptions<any, any>, 'protocols' | 'on'>),
-    url: url as string | URL | (() => string | URL | Promise<string | URL>),
+    url: typeof url === 'function' ? (url as () => string | URL | Promise<string | URL>) : toWebSocketUrl(url as string | URL),
     WebSocket: WebSocket as WebSocketConstructor,
     codec: codec as 'json' | 'text' | Codec<any, any>,
     validate: config.validate as Validator<unknown> | undefined,

@@ -1,5 +1,6 @@
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { createSocket, type SocketOptions } from '../../src/index'
+import { toWebSocketUrl } from '../../src/options'
 import { fakeEnvironment, mockServer } from './helpers'
 
 const { WebSocket, url } = mockServer()
@@ -52,5 +53,145 @@ describe('options are validated at creation', () => {
   test('accepts the shorthands', () => {
     for (const options of [{ retry: false }, { retry: 3 }, { retry: true }, { queue: false }, { heartbeat: true }, { heartbeat: false }])
       expect(make(options)().state.status).toBe('idle')
+  })
+})
+
+describe('an unknown option is a TypeError naming the closest known one', () => {
+  test.each([
+    // reconnecting-websocket and partysocket
+    ['maxRetries', 'retry: { maxAttempts }'],
+    ['minReconnectionDelay', 'retry: { initialDelay }'],
+    ['maxReconnectionDelay', 'retry: { maxDelay }'],
+    ['reconnectionDelayGrowFactor', 'retry: { factor }'],
+    ['connectionTimeout', 'connectTimeout'],
+    ['minUptime', 'retry: { stableAfter }'],
+    ['maxEnqueuedMessages', 'queue: { maxMessages }'],
+    ['startClosed', 'lazy'],
+    // react-use-websocket, socket.io, graphql-ws, centrifuge
+    ['reconnectInterval', 'retry: { initialDelay }'],
+    ['reconnectAttempts', 'retry: { maxAttempts }'],
+    ['reconnectionAttempts', 'retry: { maxAttempts }'],
+    ['retryAttempts', 'retry: { maxAttempts }'],
+    ['reconnectionDelay', 'retry: { initialDelay }'],
+    ['reconnectionDelayMax', 'retry: { maxDelay }'],
+    ['maxReconnectDelay', 'retry: { maxDelay }'],
+    ['randomizationFactor', 'retry: { jitter }'],
+    ['autoConnect', 'lazy'],
+    ['timeout', 'connectTimeout'],
+    ['pingInterval', 'heartbeat: { interval }'],
+    ['pingTimeout', 'heartbeat: { timeout }'],
+    ['keepAlive', 'heartbeat: { interval }'],
+    ['shouldRetry', 'shouldReconnect'],
+    ['onMessage', 'on: { message }'],
+    ['onClose', 'on: { close }'],
+    // typos and options given at the wrong level
+    ['hearbeat', 'heartbeat'],
+    ['conectTimeout', 'connectTimeout'],
+    ['binarytype', 'binaryType'],
+    ['protocol', 'protocols'],
+    ['webSocketImpl', 'WebSocket'],
+    ['maxMessages', 'queue: { maxMessages }'],
+    ['idField', 'request: { idField }'],
+    ['stableAfter', 'retry: { stableAfter }'],
+  ])('%s: did you mean `%s`?', (key, hint) => {
+    const create = make({ [key]: 1 })
+    expect(create).toThrow(TypeError)
+    expect(create).toThrow(`createSocket: unknown option ${key} — did you mean \`${hint}\`?`)
+  })
+
+  test('inside a section, the message names the path and the closest option', () => {
+    expect(make({ retry: { maxRetries: 3 } })).toThrow('unknown option retry.maxRetries — did you mean `retry: { maxAttempts }`?')
+    expect(make({ heartbeat: { intervall: 5000 } })).toThrow('unknown option heartbeat.intervall — did you mean `heartbeat: { interval }`?')
+    expect(make({ queue: { maxSize: 10 } })).toThrow('unknown option queue.maxSize — did you mean `queue: { maxBytes }`?')
+  })
+
+  test('a name like no option says where the options are listed', () => {
+    expect(make({ zzz: 1 })).toThrow('createSocket: unknown option zzz — see the options in the README')
+  })
+
+  test('an unknown key whose value is undefined or null counts as not given', () => {
+    expect(make({ maxRetries: undefined, startClosed: null })().state.status).toBe('idle')
+  })
+
+  test('every option of SocketOptions is known', () => {
+    const every: Required<SocketOptions> = {
+      protocols: 'chat',
+      WebSocket,
+      binaryType: 'blob',
+      lazy: true,
+      connectTimeout: 1000,
+      retry: { initialDelay: 1, maxDelay: 2, factor: 2, jitter: 'none', maxAttempts: 3, maxElapsed: 10, stableAfter: 5, random: () => 0.5 },
+      shouldReconnect: () => true,
+      heartbeat: { interval: 1000, mode: 'always', timeout: 500, ping: 'p', isPong: () => false },
+      queue: { maxMessages: 5, maxBytes: 100, overflow: 'drop-newest', ttl: 1000, store: { adopt: async () => [], put() {}, delete() {} } },
+      codec: 'text',
+      validate: (value: unknown): value is unknown => true,
+      request: { idField: 'ref', timeout: 100 },
+      delivery: { inFlight: 1, ttl: 100, isAck: () => true },
+      environment: fakeEnvironment().environment,
+      on: { open() {} },
+      debug: () => {},
+    }
+    expect(createSocket(url, every).state.status).toBe('idle')
+  })
+})
+
+describe('url strings are read as browsers read them, at creation', () => {
+  /** A WebSocket that records the URL it was given and never opens. */
+  const opened: string[] = []
+  class RecordingWebSocket {
+    constructor(url: string | URL) {
+      opened.push(String(url))
+    }
+    close() {}
+  }
+  const connect = (target: string | URL) => {
+    opened.length = 0
+    createSocket(target, { WebSocket: RecordingWebSocket as never, environment: fakeEnvironment().environment }).close()
+    return opened[0]
+  }
+
+  test('http: and https: become ws: and wss:', () => {
+    expect(connect('http://example.com/live')).toBe('ws://example.com/live')
+    expect(connect('https://example.com/live?room=1')).toBe('wss://example.com/live?room=1')
+    expect(connect(new URL('https://example.com/live'))).toBe('wss://example.com/live')
+  })
+
+  test('ws: and wss: URLs are kept', () => {
+    expect(connect('wss://example.com:8443/live')).toBe('wss://example.com:8443/live')
+  })
+
+  test('a relative URL is resolved against the page', () => {
+    const page = new URL(location.href)
+    expect(connect('/live')).toBe(`${page.protocol === 'https:' ? 'wss' : 'ws'}://${page.host}/live`)
+  })
+
+  test('a URL without a ws:, wss:, http: or https: scheme is a TypeError', () => {
+    expect(() => connect('localhost:8080')).toThrow(TypeError)
+    expect(() => connect('localhost:8080')).toThrow('createSocket: option url got "localhost:8080" — use a ws:, wss:, http: or https: URL')
+  })
+
+  test('another scheme is a TypeError whose message leaves out the query string', () => {
+    let message = ''
+    try {
+      connect('ftp://example.com/live?token=secret-token')
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toBe('createSocket: option url got "ftp://example.com/live" — use a ws:, wss:, http: or https: URL')
+  })
+
+  test('a relative URL with no page to resolve it against is a TypeError', () => {
+    vi.stubGlobal('location', undefined)
+    try {
+      expect(() => connect('/live')).toThrow('createSocket: option url got "/live" — use a ws:, wss:, http: or https: URL')
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+
+  test('toWebSocketUrl maps what a url function returns the same way', () => {
+    expect(toWebSocketUrl('https://example.com/live?token=t')).toBe('wss://example.com/live?token=t')
+    expect(() => toWebSocketUrl('mailto:someone@example.com')).toThrow(TypeError)
   })
 })
