@@ -1,13 +1,11 @@
+import * as core from 'steadysocket'
 import {
   browserEnvironment,
   ConnectionError,
   createSocket,
   MessageError,
-  QueueOverflowError,
   SocketClosedError,
   SteadySocketError,
-  StorageError,
-  TimeoutError,
   type SocketEvents,
   type SocketOptions,
   type SocketState,
@@ -46,27 +44,24 @@ type Msg = Record<string, any>
 /** A call a tab hands to the leader: a frame (`s`), a request (`r`) or a delivery (`d`); `o` is the ms it has left. */
 type Wire = { n: number; k: 's' | 'r' | 'd'; v: any; o?: number }
 type Item = Wire & { d?: number; c?: boolean; ok?: (value: any) => void; no?: (error: unknown) => void; off?: () => void }
+/** Leader only: the tabs holding a key (the first one's spec is what is sent) and the core's hold of it. */
+type Key = { tabs: Map<string, Spec>; release: () => void; last?: Spec }
+type Lead = { free: () => void; ac: AbortController; heard: Set<string>; live?: string[]; backlog: Msg[]; timer?: unknown; beat?: unknown }
 
-// Bumped when tabs of two builds could no longer understand each other: they use other names.
+// Bumped when tabs of two builds could no longer understand each other: they then use other names.
 const PROTOCOL = 'steadysocket/1/'
 // How long a new leader waits for the other tabs to say what they hold before it connects.
 const GATHER = 500
 const EVENTS = ['open', 'close', 'reconnecting', 'state', 'message', 'binary', 'error', 'restored'] as const
-const ERRORS: Record<string, new (message: string) => Error> = {
-  SteadySocketError,
-  ConnectionError,
-  TimeoutError,
-  MessageError,
-  QueueOverflowError,
-  SocketClosedError,
-  StorageError,
-}
 const noop = () => {}
+const uid = () => globalThis.crypto.randomUUID()
 const isBinary = (value: unknown) =>
   value instanceof ArrayBuffer || ArrayBuffer.isView(value) || (typeof Blob !== 'undefined' && value instanceof Blob)
+const isObject = (message: unknown) => !!message && typeof message === 'object' && !isBinary(message)
 // Errors cross tabs as plain data and come back as the same classes.
-const pack = (error: any) => ({ name: error?.name, message: error?.message, close: error?.close })
-const revive = (data: any) => Object.assign(new (ERRORS[data.name] ?? Error)(data.message), data)
+const pack = ({ name, message, close }: any) => ({ name, message, close })
+const revive = (data: any) => Object.assign(new ((core as any)[data.name] ?? Error)(data.message), data)
+const closed = (dropped?: unknown) => new SocketClosedError('socket closed — call connect() to use it again', { dropped })
 
 /**
  * Creates a socket that every tab of this origin with the same `name` shares: one tab (the
@@ -80,53 +75,50 @@ const revive = (data: any) => Object.assign(new (ERRORS[data.name] ?? Error)(dat
 export function createSharedSocket<In = unknown, Out = unknown>(url: Url, options: SharedSocketOptions<In, Out>): SharedSocket<In, Out> {
   const { name, takeoverAfter = 10_000, on, ...rest } = options ?? ({} as SharedSocketOptions<In, Out>)
   if (typeof name !== 'string' || !name)
-    throw new TypeError(`createSharedSocket: option name got ${typeof name === 'string' ? '""' : String(name)} — use a non-empty string that includes the user, e.g. 'chat:' + userId`)
-  if (!(takeoverAfter > 0)) throw new RangeError(`createSharedSocket: option takeoverAfter got ${takeoverAfter} — use a number of ms > 0`)
+    throw new TypeError(`createSharedSocket: option name got ${name === '' ? '""' : String(name)} — use a string that includes the user, e.g. 'chat:' + userId`)
+  if (!(takeoverAfter > 0)) throw new RangeError(`createSharedSocket: option takeoverAfter got ${takeoverAfter} — use ms > 0`)
   const locks = globalThis.navigator?.locks
   const Channel = globalThis.BroadcastChannel
-  // The core validates the options here, in every tab; only a leader ever starts it.
   const shared = !!locks && !!Channel
-  const core = createSocket<In, Out>(url, (shared ? { ...rest, lazy: true } : { ...rest, on }) as SocketOptions<In, Out>)
-  if (!shared) return Object.assign(core, { role: 'solo' as const }) as SharedSocket<In, Out>
+  // The core checks the options here, in every tab; only a leader ever starts it.
+  const socket = createSocket<In, Out>(url, (shared ? { ...rest, lazy: true } : { ...rest, on }) as SocketOptions<In, Out>)
+  if (!shared) return Object.assign(socket, { role: 'solo' as const }) as SharedSocket<In, Out>
 
   const env = { ...browserEnvironment(), ...rest.environment }
   const now = env.now ?? Date.now
   const later: (fn: () => void, ms: number) => unknown = env.setTimeout ?? ((fn, ms) => setTimeout(fn, ms))
   const cancel: (id: unknown) => void = env.clearTimeout ?? ((id) => clearTimeout(id as number))
   const { codec = 'json', lazy } = rest
-  const idField = rest.request?.idField ?? 'id'
   const P = PROTOCOL + name
   const tabLock = (id: string) => `${P}/tab/${id}`
 
   const listeners = new Map<string, Set<(payload: any) => void>>()
-  let state: SocketState = { ...core.state, status: lazy ? 'idle' : 'connecting' }
+  let state: SocketState = { ...socket.state, status: lazy ? 'idle' : 'connecting' }
   let role: Role = 'follower'
   let opened = false
   let stopped = false
   let visible = globalThis.document?.visibilityState !== 'hidden'
 
-  // This tab: its subscriptions (reference-counted here), its calls not yet finished.
+  // This tab: its subscriptions (reference-counted here) and its calls not yet finished.
   const local = new Map<string, { spec: Spec; holders: Set<(message: In) => void> }>()
   const out = new Map<number, Item>()
   let seq = 0
 
-  // Membership while joined: id, channel, the abort of the queued leader-lock request.
-  type Join = { id: string; ch?: BroadcastChannel; ac: AbortController; free?: () => void }
-  let join: Join | undefined
-  // The leader this tab follows (its own id when leading) and its term.
+  // While joined: this tab's id (new on every join), its channel, the abort of its queued
+  // leader-lock request and the release of its own tab lock.
+  let me: string | undefined
+  let channel: BroadcastChannel | undefined
+  let queued = new AbortController()
+  let free = noop
+  // The leader this tab follows (itself when leading), its term, when its last beat came.
   let leaderId: string | undefined
   let term = 0
   let silence: unknown
   let heard = 0
 
-  // While leading: the term's lock release, the tabs heard from, the messages held until ready.
-  type Lead = { free: () => void; heard: Set<string>; live?: string[]; backlog: Msg[]; timer?: unknown; beat?: unknown }
   let lead: Lead | undefined
   let ready = false
-  // Leader only: which tabs hold each key (first holder's spec is sent), the core's holds.
-  const holders = new Map<string, Map<string, Spec>>()
-  const held = new Map<string, { release: () => void; last?: Spec }>()
-  const watches = new Map<string, AbortController>()
+  const keys = new Map<string, Key>()
   const calls = new Map<string, [AbortController, boolean]>()
 
   function emit<K extends keyof SharedSocketEvents<In>>(event: K, payload: SharedSocketEvents<In>[K]) {
@@ -136,10 +128,12 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
         listener(payload)
       } catch (cause) {
         if (event === 'error') console.error(cause)
-        else report(new SteadySocketError('a listener threw — see cause', { cause }))
+        else threw(cause)
       }
     return (set as Set<unknown>).size
   }
+
+  const threw = (cause: unknown) => report(new SteadySocketError('a listener threw — see cause', { cause }))
 
   function report(error: SteadySocketError) {
     if (!emit('error', error as SharedSocketEvents<In>['error'])) console.warn('[steadysocket]', error.message)
@@ -153,7 +147,7 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
     if (next !== role) emit('role', (role = next))
   }
 
-  const value = (spec: unknown) => {
+  function value(spec: unknown) {
     try {
       return typeof spec === 'function' ? spec() : spec
     } catch (cause) {
@@ -163,15 +157,17 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
 
   function post(message: Msg) {
     try {
-      join?.ch?.postMessage(message)
+      channel?.postMessage({ f: me, ...message })
     } catch (cause) {
-      report(new MessageError('message could not reach the other tabs (not structured-cloneable) — see cause', { data: message, cause }))
+      report(new MessageError('not structured-cloneable, so not posted to the other tabs — see cause', { data: message, cause }))
     }
   }
 
-  const toLeader = (message: Msg) => leaderId && leaderId !== join?.id && post({ ...message, f: join?.id, T: term })
-  const wire = ({ n, k, v, d }: Item): Wire => ({ n, k, v, o: d === undefined ? undefined : Math.max(0, d - now()) })
-  const announce = () => post({ t: 'L', f: join?.id, T: term, s: ready ? core.state : undefined })
+  const toLeader = (message: Msg) => leaderId && leaderId !== me && post({ ...message, T: term })
+  const fromLeader = (message: Msg) => post({ ...message, T: term })
+  const wire = ({ n, k, v, d }: Item): Wire => ({ n, k, v, o: d === undefined ? d : Math.max(0, d - now()) })
+  const subscribeMessage = (key: string, spec: Spec) => ({ t: 'S', k: key, s: value(spec.subscribe), u: value(spec.unsubscribe) })
+  const announce = () => fromLeader({ t: 'L', s: ready ? socket.state : undefined })
 
   /** What a tab does with an event of the leader's socket (its own, or mirrored from another tab). */
   function mirror(event: (typeof EVENTS)[number], payload: any, remote?: boolean) {
@@ -186,19 +182,18 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
           try {
             if (!spec.match || spec.match(payload)) holder(payload)
           } catch (cause) {
-            report(new SteadySocketError('a listener threw — see cause', { cause }))
+            threw(cause)
           }
     // A function spec can carry a resume point: the leader gets its value before the next open.
-    if (event === 'close' && remote)
-      for (const [key, { spec }] of local) if (typeof spec.subscribe === 'function') toLeader({ t: 'S', k: key, s: value(spec.subscribe), u: value(spec.unsubscribe) })
+    if (event === 'close' && remote) for (const [key, { spec }] of local) if (typeof spec.subscribe === 'function') toLeader(subscribeMessage(key, spec))
     if (event === 'error' && !remote) return report(payload)
     emit(event, remote && event === 'error' ? revive(payload) : payload)
   }
 
   for (const event of EVENTS)
-    core.on(event, (payload: any) => {
+    socket.on(event, (payload: any) => {
       if (!ready) return
-      post({ t: 'E', T: term, e: event, p: event === 'error' ? pack(payload) : payload })
+      fromLeader({ t: 'E', e: event, p: event === 'error' ? pack(payload) : payload })
       mirror(event, payload)
     })
 
@@ -211,20 +206,13 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
     if (wasOpen) emit('close', { code: 1001, reason: 'leader tab changed', wasClean: false, willReconnect: true })
     for (const item of out.values())
       // A request the old leader had sent cannot get its reply any more; anything else goes again.
-      if (item.k === 'r' && item.c) settle(item.n, false, new ConnectionError('request lost: the tab holding the connection went away before the reply — retry if it is safe to repeat'))
+      if (item.k === 'r' && item.c) settle(item.n, false, new ConnectionError('request lost with the leader tab — retry if safe'))
       else item.c = false
-    if (id !== join?.id)
-      post({
-        t: 'H',
-        f: join?.id,
-        T,
-        s: [...local].map(([key, { spec }]) => [key, value(spec.subscribe), value(spec.unsubscribe)]),
-        i: [...out.values()].map(wire),
-      })
+    if (id !== me) toLeader({ t: 'H', s: [...local].map(([key, { spec }]) => subscribeMessage(key, spec)), i: [...out.values()].map(wire) })
     listen()
   }
 
-  /** Re-arms the takeover check: called when the leader's timer-driven beat arrives (a frozen leader sends none). */
+  /** Re-arms the takeover check; the leader's beat comes from a timer, which a frozen page does not run. */
   function listen() {
     cancel(silence)
     heard = now()
@@ -232,22 +220,19 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
   }
 
   function check() {
-    if (join?.ch && role === 'follower' && visible && now() - heard >= takeoverAfter) {
-      // A held lock cannot be queued for and stolen at once: drop the queued request first.
-      join.ac.abort()
-      join.ac = new AbortController()
+    if (channel && role === 'follower' && visible && now() - heard >= takeoverAfter) {
+      // A lock cannot be queued for and stolen at once: the queued request goes first.
+      queued.abort()
       campaign(true)
     }
   }
 
   function campaign(steal?: boolean) {
-    const current = join
-    if (!current) return
-    let mine: typeof lead
+    const joined = me
+    const signal = (queued = new AbortController()).signal
+    let mine: Lead | undefined
     locks!
-      .request(P, steal ? { steal } : { signal: current.ac.signal }, () =>
-        join === current ? new Promise<void>((free) => (mine = become(free))) : undefined,
-      )
+      .request(P, steal ? { steal } : { signal }, () => (me === joined ? new Promise<void>((release) => (mine = become(release))) : undefined))
       .catch(() => {
         // Stolen by a tab that heard nothing from this one for takeoverAfter (it was frozen).
         if (mine && mine === lead) {
@@ -257,22 +242,21 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
       })
   }
 
-  function become(free: () => void) {
-    const me = join!.id
-    const current: Lead = (lead = { free, heard: new Set(), backlog: [] })
+  function become(release: () => void) {
+    const current: Lead = (lead = { free: release, ac: new AbortController(), heard: new Set(), backlog: [] })
     setRole('leader')
-    follow(me, Math.max(now(), term + 1))
+    follow(me!, Math.max(now(), term + 1))
     cancel(silence)
     announce()
     const beat = () => {
-      post({ t: 'B', T: term })
+      fromLeader({ t: 'B' })
       current.beat = later(beat, takeoverAfter / 4)
     }
     beat()
-    // Other tabs alive now hold their tab locks: wait (a bounded time) until each said what it holds.
+    // The tabs alive now hold their tab locks: wait (a bounded time) until each said what it holds.
     const prefix = tabLock('')
     locks!.query().then(({ held = [] }) => {
-      current.live = held.flatMap(({ name = '' }) => (name.startsWith(prefix) && name !== tabLock(me) ? [name.slice(prefix.length)] : []))
+      current.live = held.flatMap(({ name = '' }) => (name.startsWith(prefix) && name !== tabLock(me!) ? [name.slice(prefix.length)] : []))
       if (lead === current) gathered()
     }, noop)
     current.timer = later(start, GATHER)
@@ -287,20 +271,19 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
     if (!lead || ready) return
     cancel(lead.timer)
     ready = true
-    const status = core.state.status
-    if (!lazy || status === 'closed') core.connect()
+    if (!lazy || socket.state.status === 'closed') socket.connect()
     // A lazy core that has not started emits nothing: tell the tabs where it stands.
-    if (core.state.status === 'idle') {
-      post({ t: 'E', T: term, e: 'state', p: core.state })
-      setState(core.state)
+    if (socket.state.status === 'idle') {
+      fromLeader({ t: 'E', e: 'state', p: socket.state })
+      setState(socket.state)
     }
-    for (const [key, { spec }] of local) put(join!.id, key, spec)
-    for (const item of out.values()) run(join!.id, wire(item))
+    for (const [key, { spec }] of local) put(me!, key, spec)
+    for (const item of out.values()) run(me!, wire(item))
     for (const message of lead.backlog) handle(message)
     lead.backlog = []
   }
 
-  /** Stops leading: the core closes (its events no longer count), the lock goes to the next tab. */
+  /** Stops leading: the core closes (its events no longer count) and the lock goes to the next tab. */
   function resign(code?: number, reason?: string) {
     const current = lead
     if (!current) return
@@ -308,43 +291,35 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
     ready = false
     cancel(current.timer)
     cancel(current.beat)
-    for (const watch of watches.values()) watch.abort()
-    watches.clear()
+    current.ac.abort()
     calls.clear()
-    core.close(code, reason)
+    socket.close(code, reason)
     // Released after the close, so no unsubscribe frame goes out.
-    for (const hold of held.values()) hold.release()
-    held.clear()
-    holders.clear()
+    for (const key of keys.values()) key.release()
+    keys.clear()
     current.free()
     setRole('follower')
   }
 
   /** Leader: tab `tab` holds `key` with `spec`, or (no spec) no longer does; one core subscription per key. */
   function put(tab: string, key: string, spec?: Spec) {
-    const tabs = holders.get(key) ?? new Map<string, Spec>()
-    const old = tabs.get(tab)
-    if (spec) tabs.set(tab, spec)
-    else tabs.delete(tab)
-    holders.set(key, tabs)
-    const hold = held.get(key)
-    if (!tabs.size) {
-      holders.delete(key)
-      if (hold) {
-        held.delete(key)
-        hold.last = old
-        hold.release()
-      }
-    } else sync(key)
+    const entry: Key = keys.get(key) ?? { tabs: new Map(), release: noop }
+    const old = entry.tabs.get(tab)
+    if (spec) entry.tabs.set(tab, spec)
+    else entry.tabs.delete(tab)
+    keys.set(key, entry)
+    if (entry.tabs.size) return sync(key)
+    keys.delete(key)
+    entry.last = old
+    entry.release()
   }
 
   function sync(key: string) {
-    if (held.has(key) || !holders.has(key) || core.state.status === 'closed') return
-    const hold: { release: () => void; last?: Spec } = { release: noop }
-    const first = () => holders.get(key)?.values().next().value ?? hold.last
-    held.set(key, hold)
+    const entry = keys.get(key)!
+    if (entry.release !== noop || socket.state.status === 'closed') return
+    const first = () => entry.tabs.values().next().value ?? entry.last
     // Read at every (re)connect and at release: the core sends what the first holder holds now.
-    hold.release = core.subscribe(key, {
+    entry.release = socket.subscribe(key, {
       get subscribe() {
         return first()?.subscribe
       },
@@ -356,16 +331,15 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
 
   /** Leader: runs a tab's call on the core, confirms it at once, and answers that tab only. */
   function run(tab: string, { n, k, v, o }: Wire) {
-    const me = join!.id
     const current = lead
     const answer = (ok: boolean, result: unknown) =>
-      lead === current && (tab === me ? settle(n, ok, result) : post({ t: 'R', T: term, to: tab, n, ok, v: ok ? result : pack(result) }))
-    if (k === 's') core.sendRaw(v)
+      lead === current && (tab === me ? settle(n, ok, result) : fromLeader({ t: 'R', to: tab, n, ok, v: ok ? result : pack(result) }))
+    if (k === 's') socket.sendRaw(v)
     else {
       const id = `${tab} ${n}`
       const abort = new AbortController()
       calls.set(id, [abort, k === 'r'])
-      ;(k === 'r' ? core.request(v, { timeout: o, signal: abort.signal }) : core.deliver(v, { ttl: o, signal: abort.signal }))
+      ;(k === 'r' ? socket.request(v, { timeout: o, signal: abort.signal }) : socket.deliver(v, { ttl: o, signal: abort.signal }))
         .then(
           (result) => answer(true, result),
           (error) => answer(false, error),
@@ -373,7 +347,7 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
         .finally(() => calls.delete(id))
     }
     if (tab === me) confirm(n)
-    else post({ t: 'C', T: term, to: tab, n })
+    else fromLeader({ t: 'C', to: tab, n })
   }
 
   function confirm(n: number) {
@@ -391,35 +365,31 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
     else item.no?.(result)
   }
 
-  /** Leader: a tab went away (closed, crashed, discarded, or cached): its holds and requests go. */
+  /** Leader: a tab went away (closed, crashed, discarded or cached): its holds and requests go, its deliveries stay. */
   function drop(tab: string) {
-    watches.get(tab)?.abort()
-    watches.delete(tab)
-    for (const [key, tabs] of holders) if (tabs.has(tab)) put(tab, key)
-    // Its deliveries stay: what it handed over still has to arrive.
+    for (const [key, { tabs }] of keys) if (tabs.has(tab)) put(tab, key)
     for (const [id, [abort, request]] of calls) if (request && id.startsWith(tab + ' ')) abort.abort()
   }
 
   /** Leader: a message from another tab, once ready. */
   function handle(message: Msg) {
-    const { t, f } = message
+    const { t, f, k } = message
     if (t === 'H') {
-      // Its own lock is released when the tab closes, crashes or is discarded: it is gone then.
-      const watch = new AbortController()
-      watches.set(f, watch)
-      locks!.request(tabLock(f), { signal: watch.signal }, () => void (watches.get(f) === watch && drop(f))).catch(noop)
-      for (const [key, s, u] of message.s) put(f, key, { subscribe: s, unsubscribe: u })
+      // A tab's own lock is released when it closes, crashes or is discarded.
+      const current = lead
+      locks!.request(tabLock(f), { signal: current!.ac.signal }, () => void (lead === current && drop(f))).catch(noop)
+      for (const subscribe of message.s) handle({ ...subscribe, f })
       for (const item of message.i) run(f, item)
-    } else if (t === 'S') put(f, message.k, { subscribe: message.s, unsubscribe: message.u })
+    } else if (t === 'S') put(f, k, { subscribe: message.s, unsubscribe: message.u })
     else if (t === 'U') {
-      const spec = holders.get(message.k)?.get(f)
+      const spec = keys.get(k)?.tabs.get(f)
       if (spec) spec.unsubscribe = message.u
-      put(f, message.k)
+      put(f, k)
     } else if (t === 'I') run(f, message.i)
     else if (t === 'X') calls.get(`${f} ${message.n}`)?.[0].abort()
     else if (t === 'K') {
-      core[message.m as 'connect' | 'reconnect']()
-      for (const key of holders.keys()) sync(key)
+      socket[message.m as 'connect' | 'reconnect']()
+      for (const key of keys.keys()) sync(key)
     } else if (t === 'G') drop(f)
   }
 
@@ -441,7 +411,7 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
       if (ready) return handle(message)
       lead.backlog.push(message)
       gathered()
-    } else if (T === term && leaderId !== join?.id && (!message.to || message.to === join?.id)) {
+    } else if (T === term && leaderId !== me && (!message.to || message.to === me)) {
       // Only the current leader is heard: a deposed one may still talk until it notices.
       if (t === 'B') listen()
       else if (t === 'E') mirror(message.e, message.p, true)
@@ -451,31 +421,30 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
   }
 
   function enter() {
-    const current: Join = (join = { id: globalThis.crypto.randomUUID(), ac: new AbortController() })
+    const id = (me = uid())
     // Everything starts once this tab's own lock is held, so a leader watching it never gets it first.
     locks!
-      .request(tabLock(current.id), () => {
-        if (join !== current) return
-        current.ch = new Channel(P)
-        current.ch.onmessage = ({ data }: MessageEvent) => join === current && receive(data)
+      .request(tabLock(id), () => {
+        if (me !== id) return
+        channel = new Channel(P)
+        channel.onmessage = ({ data }: MessageEvent) => me === id && receive(data)
         campaign()
-        post({ t: 'W', f: current.id })
+        post({ t: 'W' })
         listen()
-        return new Promise<void>((free) => (current.free = free))
+        return new Promise<void>((release) => (free = release))
       })
       .catch(noop)
   }
 
   function leave(code?: number, reason?: string) {
-    const current = join
-    if (!current) return
+    if (!me) return
     resign(code, reason)
-    post({ t: 'G', f: current.id })
-    current.ch?.close()
-    current.free?.()
-    current.ac.abort()
+    post({ t: 'G' })
+    channel?.close()
+    free()
+    queued.abort()
     cancel(silence)
-    join = leaderId = undefined
+    me = leaderId = channel = undefined
     term = 0
   }
 
@@ -485,56 +454,46 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
       check()
     }
     // Into the back/forward cache: hand the connection over (a cached leader would keep the
-    // lock and block every other tab) and queue for nothing (a granted lock evicts the page).
+    // lock from every other tab) and queue for nothing (a granted lock evicts a cached page).
     if (signal === 'pagehide') leave()
-    if (signal === 'pageshow' && !stopped && !join) enter()
+    if (signal === 'pageshow' && !stopped && !me) enter()
   }
   let unlisten = env.listen(onSignal)
 
-  function item(k: 'r' | 'd', v: any, ms: number | undefined, signal?: AbortSignal) {
+  function submit(item: Item) {
+    out.set(item.n, item)
+    if (ready) run(me!, wire(item))
+    else toLeader({ t: 'I', i: wire(item) })
+  }
+
+  function call(k: 'r' | 'd', v: any, ms: number | undefined, signal?: AbortSignal) {
     return new Promise<any>((ok, no) => {
-      if (stopped) return no(new SocketClosedError('socket closed — call connect() to use it again', { dropped: v }))
+      if (!isObject(v)) return no(new TypeError(`${k === 'r' ? 'request' : 'deliver'}: the message must be an object`))
+      if (stopped) return no(closed(v))
       if (signal?.aborted) return no(signal.reason)
       const n = ++seq
       const onAbort = () => {
         if (!out.has(n)) return
         settle(n, false, signal!.reason)
-        if (ready) calls.get(`${join!.id} ${n}`)?.[0].abort()
+        if (ready) calls.get(`${me} ${n}`)?.[0].abort()
         else toLeader({ t: 'X', n })
       }
       signal?.addEventListener('abort', onAbort)
-      const entry: Item = { n, k, v, d: ms === undefined ? undefined : now() + ms, ok, no, off: () => signal?.removeEventListener('abort', onAbort) }
-      out.set(n, entry)
-      if (ready) run(join!.id, wire(entry))
-      else toLeader({ t: 'I', i: wire(entry) })
+      // The id of a delivery is set here, once: a copy re-sent to a new leader keeps it, so the server can de-duplicate.
+      if (k === 'd') v = { [rest.request?.idField ?? 'id']: uid(), ...v }
+      submit({ n, k, v, d: ms === undefined ? ms : now() + ms, ok, no, off: () => signal?.removeEventListener('abort', onAbort) })
     })
-  }
-
-  function encode(message: unknown) {
-    if (isBinary(message)) return message
-    let data: unknown
-    try {
-      data = codec === 'text' ? String(message) : codec === 'json' ? JSON.stringify(message) : codec.encode(message as Out)
-    } catch (cause) {
-      throw new MessageError('encode failed — see cause', { data: message, cause })
-    }
-    if (data === undefined) throw new MessageError('encode failed — nothing to send', { data: message })
-    return data
   }
 
   function write(data: any, message: unknown) {
     if (stopped) {
-      report(new SocketClosedError('socket closed — call connect() to use it again', { dropped: message }))
+      report(closed(message))
       return false
     }
-    if (ready) return core.sendRaw(data)
-    const entry: Item = { n: ++seq, k: 's', v: data }
-    out.set(entry.n, entry)
-    toLeader({ t: 'I', i: wire(entry) })
+    if (ready) return socket.sendRaw(data)
+    submit({ n: ++seq, k: 's', v: data })
     return false
   }
-
-  const isObject = (message: unknown) => !!message && typeof message === 'object' && !isBinary(message)
 
   function connect() {
     if (stopped) {
@@ -543,8 +502,8 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
       setState({ ...state, status: 'connecting', retryAt: null })
       enter()
     } else if (ready) {
-      core.connect()
-      for (const key of holders.keys()) sync(key)
+      socket.connect()
+      for (const key of keys.keys()) sync(key)
     } else toLeader({ t: 'K', m: 'connect' })
   }
 
@@ -565,24 +524,26 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
       set.add(entry)
       return () => void set.delete(entry)
     },
-    send: (message) => write(encode(message), message),
+    send(message) {
+      let data: unknown = message
+      if (!isBinary(message))
+        try {
+          data = codec === 'text' ? String(message) : codec === 'json' ? JSON.stringify(message) : codec.encode(message as Out)
+          if (data === undefined) throw new TypeError('nothing to send')
+        } catch (cause) {
+          throw new MessageError('encode failed — see cause', { data: message, cause })
+        }
+      return write(data, message)
+    },
     sendRaw(data) {
       if (typeof data !== 'string' && !isBinary(data)) throw new TypeError('sendRaw: data must be a string or binary — use send() for messages')
       return write(data, data)
     },
-    request(message, options = {}) {
-      if (!isObject(message)) return Promise.reject(new TypeError('request: the message must be an object'))
-      return item('r', message, options.timeout ?? rest.request?.timeout ?? 10_000, options.signal)
-    },
-    deliver(message, options = {}) {
-      if (!isObject(message)) return Promise.reject(new TypeError('deliver: the message must be an object'))
-      // The id is set here, once: a copy re-sent to a new leader keeps it, so the server can de-duplicate.
-      const copy = { [idField]: globalThis.crypto.randomUUID(), ...(message as Msg) }
-      return item('d', copy, options.ttl ?? rest.delivery?.ttl, options.signal)
-    },
+    request: (message, options = {}) => call('r', message, options.timeout ?? rest.request?.timeout ?? 10_000, options.signal),
+    deliver: (message, options = {}) => call('d', message, options.ttl ?? rest.delivery?.ttl, options.signal),
     subscribe(key, spec, onMessage) {
       if (stopped) {
-        report(new SocketClosedError('socket closed — call connect() to use it again'))
+        report(closed())
         return noop
       }
       let entry = local.get(key)
@@ -592,28 +553,27 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
       const current = entry
       current.holders.add(holder)
       if (fresh) {
-        if (ready) put(join!.id, key, spec)
-        else toLeader({ t: 'S', k: key, s: value(spec.subscribe), u: value(spec.unsubscribe) })
+        if (ready) put(me!, key, spec)
+        else toLeader(subscribeMessage(key, spec))
       }
       return () => {
         if (!current.holders.delete(holder) || current.holders.size || local.get(key) !== current) return
         local.delete(key)
-        if (ready) put(join!.id, key)
+        if (ready) put(me!, key)
         else toLeader({ t: 'U', k: key, u: value(current.spec.unsubscribe) })
       }
     },
     connect,
     reconnect() {
       if (stopped) connect()
-      else if (ready) core.reconnect()
+      else if (ready) socket.reconnect()
       else toLeader({ t: 'K', m: 'reconnect' })
     },
     close(code = 1000, reason = '') {
       if (code !== 1000 && !(code >= 3000 && code < 5000)) throw new RangeError(`close: code ${code} — use 1000 or 3000–4999`)
       if (stopped) return
       stopped = true
-      const error = new SocketClosedError('socket closed — call connect() to use it again')
-      for (const { n, k } of out.values()) if (k !== 's') settle(n, false, error)
+      for (const { n, k } of out.values()) if (k !== 's') settle(n, false, closed())
       leave(code, reason)
       unlisten()
       const close = { code, reason, wasClean: true }

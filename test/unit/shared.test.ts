@@ -323,7 +323,7 @@ describe('createSharedSocket: election and the one connection', () => {
   })
 
   test('a missing name is a TypeError that says to include the user', () => {
-    expect(() => createSharedSocket('ws://example.test/', {} as SharedSocketOptions)).toThrow(/option name got undefined — use a non-empty string that includes the user/)
+    expect(() => createSharedSocket('ws://example.test/', {} as SharedSocketOptions)).toThrow(/option name got undefined — use a string that includes the user/)
     expect(() => createSharedSocket('ws://example.test/', { name: 'x', takeoverAfter: 0 })).toThrow(RangeError)
   })
 })
