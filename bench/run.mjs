@@ -1,8 +1,9 @@
 // @ts-check
 // `npm run bench`: the runtime budgets of DESIGN 10, measured side by side in one run.
-//   node bench/run.mjs [--only throughput,storm,cycles] [--quick] [--strict]
+//   node bench/run.mjs [--only throughput,storm,live,cycles] [--quick] [--full] [--strict]
 // --quick: fewer rounds, messages and clients (a smoke run; its figures are not the ones
-// to quote). --strict: exit 1 when a budget is missed. Results: bench/.out/results.json
+// to quote). --full: also the storm with 100,000 clients. --strict: exit 1 when a budget
+// is missed. Results: bench/.out/results.json
 // and bench/.out/results.md.
 import { CHROMIUM_PATH } from '../e2e/chromium.js'
 import { spawnSync } from 'node:child_process'
@@ -14,18 +15,22 @@ import { pathToFileURL } from 'node:url'
 import { outDir, packageVersion, steadysocketBuild } from './lib/artifacts.mjs'
 import { runCycles } from './cycles.mjs'
 import { fixed } from './lib/stats.mjs'
-import { pct, runStorm } from './storm.mjs'
+import { runLiveStorm, liveLines } from './live-storm.mjs'
+import { stormMarkdown, stormVerdicts } from './lib/storm-report.mjs'
+import { runStorm } from './storm.mjs'
 import { runThroughput } from './throughput.mjs'
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'cycles,storm,throughput' },
+    only: { type: 'string', default: 'cycles,storm,live,throughput' },
     quick: { type: 'boolean', default: false },
+    full: { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
   },
 })
 const only = new Set((values.only ?? '').split(',').map((name) => name.trim()))
 const quick = values.quick ?? false
+const full = values.full ?? false
 const log = (/** @type {string} */ line) => console.log(line)
 const started = Date.now()
 
@@ -38,7 +43,7 @@ const machine = {
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
   chromium: chromiumVersion,
-  peers: { 'reconnecting-websocket': packageVersion('reconnecting-websocket'), partysocket: packageVersion('partysocket') },
+  peers: { 'reconnecting-websocket': packageVersion('reconnecting-websocket'), partysocket: packageVersion('partysocket'), 'socket.io-client': packageVersion('socket.io-client') },
 }
 const build = await steadysocketBuild(log)
 log(`steadysocket: ${build.how}`)
@@ -83,28 +88,28 @@ if (only.has('cycles')) {
 if (only.has('storm')) {
   const clients = quick ? 2000 : 10_000
   log(`\n## ${clients.toLocaleString('en-US')} clients after an outage (virtual time)`)
-  const storm = await runStorm({ createSocket, clients, log })
+  const storm = await runStorm({ createSocket, clients, singleTrials: quick ? 500 : 10_000, frontier: !quick, log })
   results.storm = storm
-  const defaults = storm.results.filter((r) => r.library === 'steadysocket' && r.name.startsWith('1006'))
-  for (const r of defaults)
-    for (const [which, busiest] of /** @type {const} */ ([
-      ['all attempts', r.busiestAll],
-      ['attempts after the server is back', r.busiestAfterBack],
-    ]))
-      verdicts.push({
-        budget: `busiest 100 ms ≤ 3 % of clients — defaults, ${r.name}, ${which}`,
-        measured: pct(busiest.share),
-        pass: busiest.share <= storm.budget,
-      })
+  verdicts.push(...stormVerdicts(storm))
+  md.push(...stormMarkdown(storm))
+  if (full) {
+    log('\n## 100,000 clients after an outage (virtual time)')
+    const large = await runStorm({ createSocket, clients: 100_000, singleTrials: 0, frontier: false, libraries: ['steadysocket', 'reconnecting-websocket'], log })
+    results.storm100k = large
+    md.push(...stormMarkdown(large, { title: 'The same with 100,000 clients (`--full`)' }))
+  }
+}
+
+if (only.has('live')) {
+  log('\n## Live check: real sockets against the test server, restarted with a 2 s outage')
+  const live = await runLiveStorm({ createSocket, clients: quick ? 100 : 300, log })
+  results.live = live
   md.push(
-    `### ${storm.results[0]?.clients.toLocaleString('en-US')} clients reconnecting after an outage`,
+    `### Live check: ${live.live.clients} real sockets, the test server stopped for 2 s`,
     '',
-    '| client | outage | busiest 100 ms, all attempts | busiest 100 ms, after the server is back | attempts | all open again after |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...storm.results.map(
-      (r) =>
-        `| ${r.library} | ${r.name} | ${pct(r.busiestAll.share)} | ${pct(r.busiestAfterBack.share)} | ${r.attempts.toLocaleString('en-US')} | ${fixed(r.backMax / 1000, 1)} s |`,
-    ),
+    '```',
+    ...liveLines(live.live, live.simulated),
+    '```',
     '',
   )
 }
@@ -139,7 +144,7 @@ if (only.has('throughput')) {
 
 const header = [
   `Run ${machine.date.slice(0, 10)} on ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.chromium}; ` +
-    `reconnecting-websocket ${machine.peers['reconnecting-websocket']}, partysocket ${machine.peers.partysocket}; steadysocket from ${build.how}${quick ? ' (--quick)' : ''}.`,
+    `reconnecting-websocket ${machine.peers['reconnecting-websocket']}, partysocket ${machine.peers.partysocket}, socket.io-client ${machine.peers['socket.io-client']}; steadysocket from ${build.how}${quick ? ' (--quick)' : ''}.`,
   '',
   '| budget | measured | |',
   '| --- | --- | --- |',

@@ -32,7 +32,7 @@ const allowed: Record<string, string> = {
   protocols: 'a string, an array or a function',
   binaryType: '"arraybuffer" or "blob"',
   retry: 'a boolean, a number or an object',
-  jitter: '"full", "equal" or "none"',
+  jitter: '"full", "equal" or "none", or a number from 0 to 1',
   heartbeat: 'a boolean or an object',
   ping: 'a string, binary or a function',
   isPong: 'a function',

@@ -46,14 +46,14 @@ export type WireData = string | ArrayBuffer | ArrayBufferView | Blob
 export type BinaryData = ArrayBuffer | ArrayBufferView | Blob
 
 export interface RetryOptions {
-  /** Cap of the first retry's delay, in ms. @default 500 */
+  /** The first retry after a drop is uniform in [0, initialDelay] ms (unless `jitter` is `'none'`): its random phase spreads clients dropped at once. @default 4000 */
   initialDelay?: number
-  /** Upper bound of any delay, in ms. @default 30000 */
+  /** Upper bound of the growing cap and of a server's `retryAfter`, in ms. @default 9500 */
   maxDelay?: number
-  /** Growth of the cap per retry. @default 2 */
+  /** Growth of the cap per retry: retry n has cap `min(maxDelay, initialDelay · factor^(n-1))`. @default 1.3 */
   factor?: number
-  /** `'full'`: uniform in [0, cap]; `'equal'`: in [cap/2, cap]; `'none'`: cap. @default 'full' */
-  jitter?: 'full' | 'equal' | 'none'
+  /** Random share of retries after the first: `'full'` (1) uniform in [0, cap], `'equal'` (0.5) in [cap/2, cap], `'none'` (0) the cap with no randomness at all, or a number in [0, 1]. @default 0.2 */
+  jitter?: 'full' | 'equal' | 'none' | number
   /** Retries before giving up (status `'closed'`). @default Infinity */
   maxAttempts?: number
   /** Give up after this many ms without an open connection (since it was lost, or since the first attempt). @default Infinity */
