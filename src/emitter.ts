@@ -1,4 +1,4 @@
-type Listener = (payload: any) => void
+type Listener = ((payload: any) => void) & { off?: boolean }
 
 export interface Emitter<Events> {
   on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void
@@ -7,30 +7,34 @@ export interface Emitter<Events> {
 }
 
 /**
- * A tiny emitter. A listener that throws does not stop the others: its error goes to
- * `onListenerError` (or to `console.error` when it was an `error` listener).
+ * A tiny emitter with `EventTarget`'s rules: a listener added during an emit is not called
+ * for it, one removed before its turn is not called, and one that throws does not stop
+ * the others (its error goes to `onListenerError`, or to `console.error` for `error`).
  */
 export function createEmitter<Events>(onListenerError: (error: unknown) => void): Emitter<Events> {
-  const all = new Map<keyof Events, Set<Listener>>()
+  const all: { [K in keyof Events]?: Listener[] } = {}
   return {
     on(event, listener) {
-      const set = all.get(event) ?? new Set()
-      all.set(event, set)
-      // Wrapping makes each registration distinct, so removing twice or adding the same function twice stays correct.
+      // Each registration is its own function, so adding one function twice and removing each works.
       const entry: Listener = (payload) => listener(payload)
-      set.add(entry)
-      return () => void set.delete(entry)
+      // Copy on write: an emit in progress keeps iterating the array it started with.
+      all[event] = [...(all[event] ?? []), entry]
+      return () => {
+        entry.off = true
+        all[event] = all[event]!.filter((other) => other !== entry)
+      }
     },
     emit(event, payload) {
-      const set = all.get(event) ?? []
-      for (const listener of set)
-        try {
-          listener(payload)
-        } catch (error) {
-          if (event === 'error') console.error(error)
-          else onListenerError(error)
-        }
-      return (set as Set<Listener>).size
+      const list = all[event] ?? []
+      for (const listener of list)
+        if (!listener.off)
+          try {
+            listener(payload)
+          } catch (error) {
+            if (event === 'error') console.error(error)
+            else onListenerError(error)
+          }
+      return list.length
     },
   }
 }

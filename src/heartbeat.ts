@@ -1,86 +1,106 @@
+import type { Clock } from './clock'
 import type { WireData } from './types'
 
 export interface HeartbeatConfig {
   interval: number
   timeout: number
+  mode: 'idle' | 'always'
   ping: WireData | (() => WireData)
   isPong?: (data: unknown) => boolean
 }
 
-/** Time sources; their functions are called detached, so the natives need no binding. */
-export interface Clock {
-  now(): number
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(id: unknown): void
-}
-
 export interface Heartbeat {
-  start(): void
+  /** Starts on a new connection; `verify` pings at once (the open handshake waits for the answer). */
+  start(verify?: boolean): void
   stop(): void
-  /** Sends a ping now (to verify the connection); only while started. */
+  /** Pings now unless a ping is already waiting: a running deadline is never postponed. */
   ping(): void
+  /** On wake-ups and sends: declares the connection dead when its deadline passed, pings when overdue (after a sleep). */
+  check(): void
   /** Records an incoming frame; returns `true` when it is a pong. */
   seen(data: unknown): boolean
 }
 
 /**
- * Pings after `interval` of silence and calls `dead` when nothing arrives within
- * `timeout` of a ping. Deadlines come from timestamps, not from counting timer
- * callbacks, because hidden tabs throttle timers.
+ * Pings after `interval` of silence (or every `interval` with `mode: 'always'`) and calls
+ * `dead` when nothing arrives within `timeout` of a ping. Every timer is one-shot and armed
+ * from an event (open, an incoming frame, a ping sent); deadlines are wall-clock times,
+ * because hidden pages throttle chained timers to one a minute.
  */
 export function createHeartbeat(
-  { interval, timeout, ping, isPong }: HeartbeatConfig,
+  { interval, timeout, mode, ping, isPong }: HeartbeatConfig,
   { now, setTimeout, clearTimeout }: Clock,
   send: (data: WireData) => void,
   dead: () => void,
   rtt: (ms: number) => void,
+  report: (error: unknown) => void,
 ): Heartbeat {
   let timer: unknown
-  let due = 0
+  let armedAt = 0
   let lastSeen = 0
   // When the unanswered ping was sent; 0 when none is.
   let pingAt = 0
   let graced = false
   let lastPing: WireData | undefined
 
-  const schedule = (at: number) => {
+  const arm = (ms: number) => {
     clearTimeout(timer)
-    due = at
-    timer = setTimeout(tick, at - now())
+    armedAt = now()
+    timer = setTimeout(fire, ms)
   }
   const sendPing = () => {
-    pingAt = now()
-    send((lastPing = typeof ping === 'function' ? ping() : ping))
-    schedule(pingAt + timeout)
+    try {
+      send((lastPing = typeof ping === 'function' ? ping() : ping))
+      pingAt = now()
+      arm(timeout)
+    } catch (error) {
+      // A ping function that throws skips this ping, not the heartbeat.
+      report(error)
+      arm(interval)
+    }
   }
-  function tick() {
-    const time = now()
-    if (!pingAt) {
-      if (time - lastSeen < interval) schedule(lastSeen + interval)
-      else sendPing()
-    } else if (time - pingAt < timeout) schedule(pingAt + timeout)
-    // A timer that fired far past its time means a frozen or throttled page: frames that
-    // arrived meanwhile may not have been dispatched yet, so give the server one fresh ping.
-    else if (time - due > timeout && !graced) {
+  function fire() {
+    if (!pingAt) return sendPing()
+    // Fired far past its time: the page was frozen or throttled, and frames that arrived
+    // meanwhile may not have been dispatched yet, so give the server one fresh ping.
+    if (now() - pingAt > 2 * timeout && !graced) {
       graced = true
-      sendPing()
-    } else dead()
+      return sendPing()
+    }
+    dead()
   }
   return {
-    start() {
+    start(verify) {
       pingAt = 0
       graced = false
       lastSeen = now()
-      schedule(lastSeen + interval)
+      verify ? sendPing() : arm(interval)
     },
     stop: () => clearTimeout(timer),
-    ping: sendPing,
+    ping: () => pingAt || sendPing(),
+    check() {
+      const time = now()
+      if (pingAt ? time - pingAt > timeout : time - lastSeen > interval) fire()
+    },
     seen(data) {
-      lastSeen = now()
-      const pong = isPong ? isPong(data) : data === 'pong' || (typeof lastPing === 'string' && data === lastPing)
-      if (pong && pingAt) rtt(lastSeen - pingAt)
-      pingAt = 0
-      graced = false
+      const time = (lastSeen = now())
+      let pong = false
+      try {
+        pong = isPong ? isPong(data) : data === 'pong' || (typeof lastPing === 'string' && data === lastPing)
+      } catch (error) {
+        report(error)
+      }
+      if (pingAt) {
+        if (pong) rtt(time - pingAt)
+        // Any frame proves the connection alive; 'always' keeps its period from the last ping.
+        arm(mode === 'always' ? Math.max(0, pingAt + interval - time) : interval)
+        pingAt = 0
+        graced = false
+      } else if (mode !== 'always' && time - armedAt >= interval / 2) {
+        // Re-armed at most twice an interval, not on every frame: with steady traffic no
+        // ping is sent, and after silence the ping goes out between interval/2 and interval.
+        arm(interval)
+      }
       return pong
     },
   }

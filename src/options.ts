@@ -2,8 +2,9 @@ import { retryDefaults } from './backoff'
 import { isFatalClose } from './close-codes'
 import { isBinary } from './codec'
 import { browserEnvironment } from './environment'
-import type { Clock, HeartbeatConfig } from './heartbeat'
-import type { CloseInfo, Codec, Environment, SocketOptions, Validator, WebSocketConstructor } from './types'
+import type { Clock } from './clock'
+import type { HeartbeatConfig } from './heartbeat'
+import type { CloseInfo, Codec, Environment, OutboxStore, SocketOptions, Validator, WebSocketConstructor } from './types'
 
 /** Every default, declared once. Times in ms. */
 export const defaults = {
@@ -12,10 +13,11 @@ export const defaults = {
   connectTimeout: 10_000,
   shouldReconnect: (close: CloseInfo) => !isFatalClose(close),
   retry: retryDefaults,
-  queue: { maxMessages: 1000, maxBytes: Infinity, overflow: 'drop-oldest' as 'drop-oldest' | 'drop-newest', ttl: Infinity },
+  queue: { maxMessages: 1000, maxBytes: Infinity, overflow: 'drop-oldest' as 'drop-oldest' | 'drop-newest', ttl: Infinity, store: undefined as OutboxStore | undefined },
+  delivery: { inFlight: 100, ttl: Infinity, isAck: undefined as ((message: any, id: string) => boolean) | undefined },
   request: { idField: 'id', timeout: 10_000 },
   /** Used when `heartbeat` is on; it is off by default. */
-  heartbeat: { interval: 25_000, timeout: 10_000, ping: 'ping' } as HeartbeatConfig,
+  heartbeat: { interval: 25_000, timeout: 10_000, mode: 'idle', ping: 'ping' } as HeartbeatConfig,
 }
 
 /** What `false` means for a section that is on by default. */
@@ -36,6 +38,10 @@ const allowed: Record<string, string> = {
   heartbeat: 'a boolean or an object',
   ping: 'a string, binary or a function',
   isPong: 'a function',
+  isAck: 'a function',
+  mode: '"idle" or "always"',
+  store: 'an object',
+  delivery: 'an object',
   queue: 'a boolean or an object',
   overflow: '"drop-oldest" or "drop-newest"',
   request: 'an object',
@@ -103,7 +109,7 @@ function unknown(name: string, section: string): never {
 
 /**
  * Checks the options given at one level and fills in the defaults. `null` means "not
- * given", like `undefined`; keys that are not options are ignored.
+ * given", like `undefined`; a key that is not an option is a TypeError naming the closest one.
  */
 function merge(prefix: string, given: any, fallback: any): any {
   const out = { ...fallback }

@@ -1,39 +1,60 @@
 import type { WireData } from './types'
 
-/** A frame waiting for the connection to open. */
+/** A frame waiting to be written, or a delivery waiting for its acknowledgement. */
 export interface QueuedFrame {
   data: WireData
   /** Bytes as on the wire; 0 when no byte bound is set. */
   size: number
-  /** When it was queued (epoch ms). */
-  at: number
-  /** What the app gave to `send`, reported back when the frame is dropped. */
+  /** Epoch ms after which the frame is dropped at flush time. */
+  expires: number
+  /** What the app gave to `send`/`deliver`, reported back when the frame is dropped. */
   value: unknown
-  /** Called with the reason when the frame is dropped (requests reject). */
+  /** The order of the app's calls: frames go out by it, whatever else moves them. */
+  seq: number
+  /** A delivery's id: it stays until acknowledged. */
+  id?: string
+  /** A delivery written on the current connection. */
+  sent?: boolean
+  /** Its key in a durable store. */
+  key?: string
+  /** Called with the reason when the frame is dropped (requests and deliveries reject). */
   dropped?: (error: Error) => void
 }
 
 export interface FrameQueue {
-  readonly length: number
+  /** Every frame, in order; read only. */
+  readonly frames: readonly QueuedFrame[]
+  /** Frames not on the wire. */
+  waiting(): number
   /** Adds a frame; returns the frames the bounds pushed out (maybe the new one). */
   push(frame: QueuedFrame): QueuedFrame[]
-  /** Removes and returns the oldest frame queued within `ttl` of `now`; older ones go to `expired`. */
-  shift(now: number, expired: QueuedFrame[]): QueuedFrame | undefined
+  /**
+   * The first frame not yet written, or `undefined`; expired ones are removed into
+   * `expired` on the way. With `deliveries` false, a delivery stops the walk (the window is full).
+   */
+  next(now: number, expired: QueuedFrame[], deliveries: boolean): QueuedFrame | undefined
+  remove(frame: QueuedFrame): void
+  /** Puts frames back (those a dead connection had not transmitted), in their order. */
+  restore(frames: QueuedFrame[]): void
 }
 
-/** A FIFO bounded by count, bytes and age. Pure: time comes in as arguments. */
-export function createQueue(maxMessages: number, maxBytes: number, dropNewest: boolean, ttl: number): FrameQueue {
-  const frames: QueuedFrame[] = []
+/** A FIFO bounded by count and bytes. Pure: time comes in as arguments. */
+export function createQueue(maxMessages: number, maxBytes: number, dropNewest: boolean): FrameQueue {
+  let frames: QueuedFrame[] = []
   let bytes = 0
   const remove = (frame: QueuedFrame) => {
-    frames.splice(frames.indexOf(frame), 1)
-    bytes -= frame.size
+    const at = frames.indexOf(frame)
+    if (at >= 0) {
+      frames.splice(at, 1)
+      bytes -= frame.size
+    }
     return frame
   }
   return {
-    get length() {
-      return frames.length
+    get frames() {
+      return frames
     },
+    waiting: () => frames.filter((frame) => !frame.sent).length,
     push(frame) {
       frames.push(frame)
       bytes += frame.size
@@ -43,10 +64,15 @@ export function createQueue(maxMessages: number, maxBytes: number, dropNewest: b
       while (frames.length > maxMessages || bytes > maxBytes) out.push(remove(dropNewest || frame.size > maxBytes ? frame : frames[0]!))
       return out
     },
-    shift(now, expired) {
+    next(now, expired, deliveries) {
       let frame
-      while ((frame = frames[0]) && now - frame.at > ttl) expired.push(remove(frame))
-      return frame && remove(frame)
+      while ((frame = frames.find((frame) => !frame.sent)) && frame.expires <= now) expired.push(remove(frame))
+      return frame?.id && !deliveries ? undefined : frame
+    },
+    remove,
+    restore(back) {
+      for (const frame of back) bytes += frame.size
+      frames = [...back, ...frames].sort((a, b) => a.seq - b.seq)
     },
   }
 }

@@ -211,6 +211,8 @@ export interface SocketEvents<In = unknown> {
   reconnecting: { attempt: number; delay: number }
   state: SocketState
   error: SteadySocketErrorType
+  /** The durable store (`queue.store`) gave back frames that earlier pages left: they go out first, in order. */
+  restored: { messages: number; deliveries: string[] }
 }
 
 export type SocketEventName = keyof SocketEvents

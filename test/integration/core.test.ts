@@ -40,7 +40,7 @@ describe('against a real ws server on 127.0.0.1', () => {
     await until(socket, () => log.includes('open:again'), 'the reconnect')
     srv.closeAll(1008, 'forbidden')
     await until(socket, () => socket.state.status === 'closed', 'the fatal close')
-    expect(log).toEqual(['open', 'close:1001', 'reconnecting:1', 'open:again', 'close:1008:final'])
+    expect(log).toEqual(['open', 'close:1001', 'reconnecting:1', 'open:again', 'error:ConnectionError', 'close:1008:final'])
     expect(socket.state.lastClose).toMatchObject({ code: 1008, reason: 'forbidden' })
     expect(srv.totalConnections).toBe(2)
   })

@@ -27,7 +27,11 @@ afterEach(async () => {
 async function startServer() {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   await once(wss, 'listening')
-  wss.on('connection', (ws) => ws.on('error', () => {}))
+  // Answers the heartbeat's pings, as a server must for a socket with heartbeat on to open.
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {})
+    ws.on('message', (data) => String(data) === 'ping' && ws.send('pong'))
+  })
   cleanups.push(() => new Promise((resolve) => wss.close(resolve)))
   return {
     url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,

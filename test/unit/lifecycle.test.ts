@@ -279,7 +279,7 @@ describe('close codes', () => {
     await tick()
     client().close({ code, reason: 'no', wasClean: false })
     await tick(60_000)
-    expect(log).toEqual(['open', `close:${code}:final`])
+    expect(log).toEqual(['open', 'error:ConnectionError', `close:${code}:final`])
     expect([socket.state.status, created.length]).toEqual(['closed', 1])
   })
 
@@ -292,7 +292,7 @@ describe('close codes', () => {
     client().close({ code: 4001, reason: '', wasClean: false })
     await tick(60_000)
     expect(asked).toEqual([4500, 4001])
-    expect(log).toEqual(['open', 'close:4500', 'reconnecting:1:500', 'open:again', 'close:4001:final'])
+    expect(log).toEqual(['open', 'close:4500', 'reconnecting:1:500', 'open:again', 'error:ConnectionError', 'close:4001:final'])
   })
 
   test('honours a retryAfter close reason, capped by maxDelay', async () => {

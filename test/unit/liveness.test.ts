@@ -14,35 +14,45 @@ function pongs(mock: { server: { on: (e: 'connection', fn: (c: any) => void) => 
       if (!silent && data === 'ping') client.send('pong')
     }),
   )
-  return { silence: () => (silent = true) }
+  return { silence: () => (silent = true), speak: () => (silent = false) }
 }
 
 describe('heartbeat', () => {
-  test('pings after interval of silence; the pong updates rtt and is not a message', async () => {
+  test('opens only after the first ping is answered, then pings after interval of silence; pongs update rtt and are not messages', async () => {
     const s = setup({ heartbeat })
     pongs(s)
+    const seen = statuses(s.socket)
     await tick()
-    expect(s.wire).toEqual([])
+    expect([s.wire, seen, s.socket.state.rtt]).toEqual([['ping'], ['connecting', 'open'], expect.any(Number)])
     await tick(1000)
-    expect(s.wire).toEqual(['ping'])
-    expect(s.socket.state.rtt).toEqual(expect.any(Number))
+    expect(s.wire).toEqual(['ping', 'ping'])
     expect(s.log).toEqual(['open'])
+  })
+
+  test('a server that never answers the first ping never opens: the attempt fails and nothing queued is written', async () => {
+    const s = setup({ heartbeat })
+    s.socket.send('queued')
+    await tick(500)
+    expect(s.wire).toEqual(['ping'])
+    expect(s.log).toEqual(['error:TimeoutError', 'reconnecting:1:500'])
+    expect(s.socket.state.queued).toBe(1)
   })
 
   test('any incoming frame proves liveness and postpones the ping', async () => {
     const s = setup({ heartbeat })
+    pongs(s)
     await tick()
     for (let i = 0; i < 5; i++) {
       await tick(600)
       s.client().send(String(i))
     }
-    expect(s.wire).toEqual([])
+    expect(s.wire).toEqual(['ping'])
     expect(s.socket.state.status).toBe('open')
   })
 
   test('no frame within timeout after a ping: abandons at once, closes 4000 and reconnects', async () => {
     const s = setup({ heartbeat })
-    const { silence } = pongs(s)
+    const { silence, speak } = pongs(s)
     await tick()
     silence()
     await tick(1000 + 500)
@@ -50,6 +60,7 @@ describe('heartbeat', () => {
     expect(s.socket.state.lastClose).toEqual({ code: 4000, reason: 'heartbeat timeout', wasClean: false })
     expect(s.created[0]!.onclose).toBeNull()
     expect(s.live()).toBe(0)
+    speak()
     await tick(500)
     expect([s.socket.state.status, s.live()]).toEqual(['open', 1])
   })
@@ -76,7 +87,6 @@ describe('heartbeat', () => {
     const ping = new Uint8Array([0x9])
     const s = setup({ heartbeat: { ...heartbeat, ping: () => ping, isPong: (d) => d instanceof ArrayBuffer } })
     await tick()
-    await tick(1000)
     expect(s.wire).toEqual([ping])
   })
 
@@ -96,13 +106,15 @@ describe('heartbeat', () => {
 
   test('a late timer with the pong still undelivered gets one fresh ping before the connection is declared dead', async () => {
     const s = setup({ heartbeat })
+    const { silence } = pongs(s)
     await tick()
+    silence()
     // Freeze the page past the ping deadline: no frame arrives meanwhile.
     await tick(1000)
-    expect(s.wire).toEqual(['ping'])
+    expect(s.wire).toEqual(['ping', 'ping'])
     vi.setSystemTime(Date.now() + 60_000)
     await tick(500)
-    expect(s.wire).toEqual(['ping', 'ping'])
+    expect(s.wire).toEqual(['ping', 'ping', 'ping'])
     expect(s.log).toEqual(['open'])
     await tick(500)
     expect(s.log).toEqual(['open', 'error:TimeoutError', 'close:4000', 'reconnecting:1:500'])
@@ -149,7 +161,7 @@ describe('online and offline', () => {
     pongs(s)
     await tick()
     s.env.signal('offline')
-    expect(s.wire).toEqual(['ping'])
+    expect(s.wire).toEqual(['ping', 'ping'])
     expect(s.socket.state).toMatchObject({ status: 'open', online: false })
   })
 
@@ -162,6 +174,8 @@ describe('online and offline', () => {
     expect(s.socket.state).toMatchObject({ status: 'open', online: true })
     s.client().close({ code: 1006, reason: '', wasClean: false })
     await tick(500)
+    // The new connection opens once its first ping is answered.
+    await tick()
     expect(s.socket.state.status).toBe('open')
   })
 
@@ -190,7 +204,7 @@ describe('visibility', () => {
     await tick()
     s.env.signal('hidden')
     s.env.signal('visible')
-    expect(s.wire).toEqual(['ping'])
+    expect(s.wire).toEqual(['ping', 'ping'])
   })
 })
 

@@ -135,23 +135,36 @@ describe('request/response', () => {
 })
 
 describe('createRequests', () => {
-  test('leaves no pending entries, timers or abort listeners once every request settles', async () => {
+  test('leaves no pending entries, timers, abort listeners or queued frames once every request settles', async () => {
     const cleared: unknown[] = []
     const clock = { now: () => 0, setTimeout: () => cleared.length + 1, clearTimeout: (id: unknown) => void cleared.push(id) }
-    const requests = createRequests('id', 1000, clock)
+    const requests = createRequests('id', clock, undefined, () => {})
     const controller = new AbortController()
     const removed = vi.spyOn(controller.signal, 'removeEventListener')
     const sent: object[] = []
-    const send = (message: object) => void sent.push(message)
-    const answered = requests.start({ a: 1 }, { signal: controller.signal }, send)
-    const aborted = requests.start({ b: 1 }, { signal: controller.signal }, send)
-    const closed = requests.start({ c: 1 }, undefined, send)
+    let undone = 0
+    const send = (message: object) => {
+      sent.push(message)
+      return () => void undone++
+    }
+    const answered = requests.start({ a: 1 }, 1000, controller.signal, send)
+    const aborted = requests.start({ b: 1 }, 1000, controller.signal, send)
+    const closed = requests.start({ c: 1 }, 1000, undefined, send)
     expect(requests.pending.size).toBe(3)
     expect(requests.settle({ id: (sent[0] as { id: string }).id, ok: true })).toBe(true)
     expect(requests.settle({ id: 'unknown' })).toBe(false)
     controller.abort()
     requests.rejectAll(new Error('closed'))
     await Promise.allSettled([answered, aborted, closed])
-    expect([requests.pending.size, cleared.length, removed.mock.calls.length]).toEqual([0, 3, 2])
+    expect([requests.pending.size, cleared.length, removed.mock.calls.length, undone]).toEqual([0, 3, 2, 3])
+  })
+
+  test('makes ids that are distinctive and unique across instances', () => {
+    const clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} }
+    const a = createRequests('id', clock, undefined, () => {})
+    const b = createRequests('id', clock, undefined, () => {})
+    const ids = [a.id(), a.id(), b.id()]
+    expect(new Set(ids).size).toBe(3)
+    for (const id of ids) expect(id).toMatch(/^ss[0-9a-z]+-\d+$/)
   })
 })

@@ -61,12 +61,49 @@ describe('validation', () => {
           ),
       },
     }
+    const { client, log, socket } = setup({ validate: schema })
+    const binary: number[] = []
+    socket.on('binary', (data) => {
+      binary.push(new Uint8Array(data as ArrayBuffer)[0]!)
+      log.push('binary')
+    })
+    await tick()
+    for (const id of ['a', 'b']) client().send(JSON.stringify({ id }))
+    client().send(new Uint8Array([7]).buffer)
+    client().send(JSON.stringify({ id: 'c' }))
+    await tick(1000)
+    expect(log).toEqual(['open', 'message:{"id":"a"}', 'error:MessageError', 'binary', 'message:{"id":"c"}'])
+    expect(binary).toEqual([7])
+  })
+
+  test('nothing from a connection is delivered after its close', async () => {
+    const schema: StandardSchemaV1<unknown, unknown> = {
+      '~standard': { version: 1, vendor: 'test', validate: (value) => new Promise((resolve) => setTimeout(() => resolve({ value }), 300)) },
+    }
     const { client, log } = setup({ validate: schema })
     await tick()
-    for (const id of ['a', 'b', 'c']) client().send(JSON.stringify({ id }))
+    client().send('"late"')
     client().close({ code: 1006, reason: '', wasClean: false })
     await tick(1000)
-    expect(log).toEqual(['open', 'close:1006', 'reconnecting:1:500', 'message:{"id":"a"}', 'error:MessageError', 'message:{"id":"c"}', 'open:again'])
+    expect(log).toEqual(['open', 'close:1006', 'reconnecting:1:500', 'open:again'])
+  })
+
+  test('a validation that never settles becomes a MessageError after request.timeout and does not stall later frames', async () => {
+    let calls = 0
+    const schema: StandardSchemaV1<unknown, unknown> = {
+      '~standard': { version: 1, vendor: 'test', validate: (value) => (++calls === 1 ? new Promise(() => {}) : Promise.resolve({ value })) },
+    }
+    const { client, log, socket } = setup({ validate: schema, request: { timeout: 2000 } })
+    const errors: string[] = []
+    socket.on('error', (error) => errors.push(error.message))
+    await tick()
+    client().send('"stuck"')
+    client().send('"next"')
+    await tick(1900)
+    expect(log).toEqual(['open'])
+    await tick(200)
+    expect(log).toEqual(['open', 'error:MessageError', 'message:"next"'])
+    expect(errors[0]).toMatch(/no result in 2000 ms/)
   })
 
   test('a validator that throws is reported and later messages still arrive', async () => {
