@@ -125,7 +125,7 @@ describe('an unknown option is a TypeError naming the closest known one', () => 
       heartbeat: { interval: 1000, mode: 'always', timeout: 500, ping: 'p', isPong: () => false },
       queue: { maxMessages: 5, maxBytes: 100, overflow: 'drop-newest', ttl: 1000, store: { adopt: async () => [], put() {}, delete() {} } },
       codec: 'text',
-      validate: (value: unknown): value is unknown => true,
+      validate: (value: unknown): value is unknown => value !== undefined,
       request: { idField: 'ref', timeout: 100 },
       delivery: { inFlight: 1, ttl: 100, isAck: () => true },
       environment: fakeEnvironment().environment,
