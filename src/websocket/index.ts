@@ -78,13 +78,15 @@ export class ReconnectingWebSocket extends EventTarget implements WebSocket {
     // Static and on instances, as native WebSocket has them.
     for (const [value, name] of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].entries())
       for (const target of [this, this.prototype]) (target as unknown as Record<string, number>)[name] = value
-    // Accessors on the prototype, as native: an own property would make happy-dom call it a second time.
+    // Accessors on the prototype, as native (an own property would make happy-dom call it
+    // a second time); the handler takes its place among the listeners when first set.
     for (const type of types)
       Object.defineProperty(this.prototype, `on${type}`, {
         get(this: ReconnectingWebSocket) {
           return this.#handlers[type] ?? null
         },
         set(this: ReconnectingWebSocket, handler: ((event: Event) => unknown) | null) {
+          if (!(type in this.#handlers)) EventTarget.prototype.addEventListener.call(this, type, (event) => this.#handlers[type]?.call(this, event))
           this.#handlers[type] = handler
         },
       })
@@ -110,8 +112,6 @@ export class ReconnectingWebSocket extends EventTarget implements WebSocket {
       queueMicrotask(() => (native.binaryType = self.#binaryType ?? own))
       return native
     }
-    // The on… handlers, called first like native handlers set before any listener.
-    for (const type of types) super.addEventListener(type, (event) => this.#handlers[type]?.call(this, event))
     // `url` reports the URL as the app gave it (or its function returned), where the
     // native socket reports it resolved ('ws://host' becomes 'ws://host/').
     let given = '' + url
@@ -165,7 +165,9 @@ export class ReconnectingWebSocket extends EventTarget implements WebSocket {
           // close(): a closing native socket ignores close() too), from a close listener, or
           // of a socket that never started.
           if (this.#readyState === CLOSING || (this.#readyState === CLOSED && !close.willReconnect)) return
-          this.#post(typeof CloseEvent === 'function' ? new CloseEvent('close', close) : Object.assign(new Event('close'), close), CLOSED)
+          // An Event with code, reason and wasClean, like reconnecting-websocket's and
+          // partysocket's (Node 20 has no CloseEvent).
+          this.#post(Object.assign(new Event('close'), close), CLOSED)
         },
       },
     })
