@@ -19,6 +19,8 @@ export interface ReconnectingWebSocketOptions
   maxEnqueuedMessages?: number
   /** No connection until `reconnect()`. @default false */
   startClosed?: boolean
+  /** partysocket's name for `shouldReconnect`: asked after every server close (it gets `{ code, reason, wasClean }`). @default () => true */
+  shouldReconnectOnClose?: SocketOptions['shouldReconnect']
   /** The WebSocket class, read at each attempt. @default globalThis.WebSocket */
   WebSocket?: SocketOptions['WebSocket']
 }
@@ -129,7 +131,7 @@ export class ReconnectingWebSocket extends EventTarget implements WebSocket {
       environment: o.environment,
       debug: o.debug,
       // Like reconnecting-websocket and partysocket: every server close reconnects.
-      shouldReconnect: o.shouldReconnect ?? (() => true),
+      shouldReconnect: o.shouldReconnect ?? o.shouldReconnectOnClose ?? (() => true),
       retry: section(o.retry, {
         maxAttempts: o.maxRetries,
         initialDelay: o.minReconnectionDelay,

@@ -228,6 +228,14 @@ describe('events shaped like the native ones', () => {
     expect([log, ws.readyState, created.length]).toEqual([['open:1', 'close:4001:gone:3'], ws.CLOSED, 1])
   })
 
+  test('partysocket’s shouldReconnectOnClose is taken as shouldReconnect', async () => {
+    const { ws, log, client } = setup({ shouldReconnectOnClose: ({ code }) => code !== 4001 })
+    await tick()
+    client().close({ code: 4001, reason: 'gone', wasClean: true })
+    await tick(60_000)
+    expect([log, ws.readyState]).toEqual([['open:1', 'close:4001:gone:3'], ws.CLOSED])
+  })
+
   test('each failed attempt is an error event; a connect timeout says TIMEOUT', async () => {
     const stuck = stalled()
     const ws = new ReconnectingWebSocket('ws://localhost:1', undefined, {
