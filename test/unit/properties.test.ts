@@ -315,10 +315,21 @@ describe('properties', () => {
       jitter: fc.constantFrom('full' as const, 'equal' as const, 'none' as const),
       random: fc.double({ min: 0, max: 1, noNaN: true }).map((r) => () => r),
     },
-    { requiredKeys: [] },
+    // maxDelay is always given: the bounds below compare with it.
+    { requiredKeys: ['maxDelay'] },
   ).map((options) => ({ ...options }))
 
-  test('any close reason from the server gives a finite retry delay within [0, maxDelay] and arms no timer past 2^31−1 ms', () => {
+  /** The server's hint as DESIGN 2.3 reads it: a number ≥ 0 in `{"retryAfter": ms}`. */
+  const hintOf = (reason: string) => {
+    try {
+      const value = (JSON.parse(reason) as { retryAfter?: unknown } | null)?.retryAfter
+      return typeof value === 'number' && value >= 0 ? value : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  test('any close reason from the server gives a finite delay: within [0, maxDelay] without a hint, not before the hint (capped by maxDelay) with one, and no timer past 2^31−1 ms', () => {
     fc.assert(
       fc.property(retry, fc.integer({ min: 1000, max: 4999 }), reason, (options, code, why) => {
         const { socket, ws, env } = harness({ retry: options, shouldReconnect: () => true })
@@ -327,9 +338,13 @@ describe('properties', () => {
         env.advance(0)
         ws()!.open()
         ws()!.serverClose(code, why)
-        const maxDelay = options.maxDelay ?? 30_000
+        const maxDelay = options.maxDelay
+        const hint = hintOf(why)
+        const delay = delays[0]!
         expect(delays).toHaveLength(1)
-        expect(Number.isFinite(delays[0]) && delays[0]! >= 0 && delays[0]! <= maxDelay, `delay ${delays[0]} for reason ${why}`).toBe(true)
+        expect(Number.isFinite(delay) && delay >= 0, `delay ${delay} for reason ${why}`).toBe(true)
+        if (hint === undefined) expect(delay, `no hint in ${why}`).toBeLessThanOrEqual(maxDelay)
+        else expect(delay, `hint in ${why}`).toBeGreaterThanOrEqual(Math.min(hint, maxDelay))
         expect(env.delays.filter((ms) => !(ms >= 0 && ms <= MAX_TIMER))).toEqual([])
         socket.close()
       }),
@@ -341,7 +356,7 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.oneof(fc.integer(), fc.double(), fc.constantFrom(Infinity, -Infinity, Number.NaN, 0, 1, 1e6)), retry, (attempt, options) => {
         const delay = backoffDelay(attempt, options)
-        const maxDelay = options.maxDelay ?? 30_000
+        const maxDelay = options.maxDelay
         expect(Number.isFinite(delay) && delay >= 0 && delay <= maxDelay, `backoffDelay(${attempt}, ${JSON.stringify(options)}) = ${delay}`).toBe(true)
       }),
       { ...runs, numRuns: 1000 },
