@@ -66,7 +66,8 @@ function StormChart({ title, result, end, width, testId }: { title: string; resu
       <figcaption>
         <b>{title}</b>
         <span className={over ? 'bad' : 'good'} data-testid={`${testId}-busiest`}>
-          busiest {WINDOW} ms after the server is back: {(result.busiest.share * 100).toFixed(1)} % of clients
+          busiest {WINDOW} ms after the server is back: {(result.busiest.share * 100).toFixed(2)} % of clients (budget{' '}
+          {BUDGET * 100} %)
         </span>
       </figcaption>
       <svg viewBox={`0 0 ${w} ${h + 14}`} role="img" aria-label={`${title}: attempts over time`}>
@@ -87,8 +88,8 @@ function StormChart({ title, result, end, width, testId }: { title: string; resu
         </text>
       </svg>
       <p className="muted">
-        tallest bar {peak.toLocaleString('en')} attempts · {result.attemptsPerClient.toFixed(1)} attempts per client · all
-        open by {(result.allBackAt / 1000).toFixed(1)} s
+        tallest bar {peak.toLocaleString('en')} attempts · {result.attemptsPerClient.toFixed(1)} attempts per client · every
+        client open {((result.allBackAt - result.downFor) / 1000).toFixed(1)} s after the server is back
       </p>
     </figure>
   )

@@ -204,7 +204,7 @@ describe('npm run demo', () => {
     for (const page of [a, b]) {
       await page.getByTestId('chat-line').filter({ hasText: marker }).waitFor()
       const lines = await page.getByTestId('chat-line').locator('.chat-text').allTextContents()
-      expect(lines.filter((line) => line.includes(token))).toEqual([...texts, marker])
+      expect(lines.filter((line) => line.includes(token))).toEqual([greeting, ...texts, marker])
     }
     expect(await a.getByTestId('chat-pending').count()).toBe(0)
     expect(await a.getByTestId('queued').textContent()).toBe('0')
