@@ -176,14 +176,14 @@ export interface Environment {
   clearTimeout?: (id: any) => void
 }
 
-/** A subscription: what to send on subscribe (and after every reconnect) and on release. */
-export interface SubscriptionSpec<In = unknown, Out = unknown> {
+/** A subscription: what to send on subscribe (and after every reconnect) and on release; `M` is what a type guard `match` lets through. */
+export interface SubscriptionSpec<In = unknown, Out = unknown, M extends In = In> {
   /** Sent on subscribe and re-sent on every reconnect; a function is called each time (resume points). */
   subscribe: Out | (() => Out)
   /** Sent when the last holder releases, if open. */
   unsubscribe?: Out | (() => Out)
-  /** Which incoming messages go to this subscription's handlers. @default all */
-  match?: (message: In) => boolean
+  /** Which incoming messages go to this subscription's handlers; a type guard (`(m): m is M => …`) narrows what they receive. @default all */
+  match?: ((message: In) => message is M) | ((message: In) => boolean)
 }
 
 export interface RequestOptions {
@@ -259,16 +259,19 @@ export interface SocketOptions<In = unknown, Out = unknown> {
 
 /** The object `createSocket` returns; its methods do not depend on `this`. */
 export interface SteadySocket<In = unknown, Out = unknown> {
+  /** Writes binary data (`ArrayBuffer`, a typed array, `DataView`, `Blob`) as a binary frame, whatever the codec; `true` if written now. */
+  send(data: BinaryData): boolean
+  // Declared last: a message that fits neither is reported against `Out`, not against `Blob`.
   /** Encodes and writes a message; `true` if written now, `false` if queued or dropped. */
-  send(message: Out | BinaryData): boolean
+  send(message: Out): boolean
   /** Writes data as-is, without the codec. */
   sendRaw(data: WireData): boolean
   /** Sends a message with a correlation id and resolves with the reply carrying the same id. */
   request(message: Out, options?: { timeout?: number; signal?: AbortSignal }): Promise<In>
   /** Sends a message at least once: re-sent with the same id on every open until the server acknowledges it. */
   deliver(message: Out, options?: { ttl?: number; signal?: AbortSignal }): Promise<void>
-  /** Holds a subscription by key; returns the function that releases it. */
-  subscribe(key: string, spec: SubscriptionSpec<In, Out>, onMessage?: (message: In) => void): () => void
+  /** Holds a subscription by key; returns the function that releases it. `onMessage` gets what a type guard `match` narrows to. */
+  subscribe<M extends In = In>(key: string, spec: SubscriptionSpec<In, Out, M>, onMessage?: (message: NoInfer<M>) => void): () => void
   /** Adds a listener; returns the function that removes it. */
   on<K extends SocketEventName>(event: K, listener: (payload: SocketEvents<In>[K]) => void): () => void
   /** The current snapshot: the same object until something changes. */

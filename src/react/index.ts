@@ -185,16 +185,16 @@ export function useSocketEvent<In, K extends SocketEventName>(
 /**
  * Holds the subscription `key` while the component is mounted (shared with other holders of the key), passing matching messages to the latest `onMessage`.
  */
-export function useSubscription<In, Out>(
+export function useSubscription<In, Out, M extends In = In>(
   socket: SteadySocket<In, Out>,
   key: string,
-  spec: SubscriptionSpec<In, Out>,
-  onMessage?: (message: In) => void,
+  spec: SubscriptionSpec<In, Out, M>,
+  onMessage?: (message: NoInfer<M>) => void,
 ): void {
   // The core keeps the spec object of a key and reads its fields at each (re)connect and
   // release: one object per key, updated on commit, makes it see the latest render's spec
   // (a resume point in `subscribe`) while a changed key leaves the old key's spec alone.
-  const live = useMemo(() => ({}) as SubscriptionSpec<In, Out>, [key])
+  const live = useMemo(() => ({}) as SubscriptionSpec<In, Out, M>, [key])
   const handler = useLatest(onMessage)
   useInsertionEffect(() => void Object.assign(live, spec))
   useEffect(() => {
