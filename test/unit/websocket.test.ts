@@ -503,6 +503,14 @@ describe('options of reconnecting-websocket and partysocket', () => {
     expect([log, wire, ws.bufferedAmount]).toEqual([['open:1'], ['early'], 0])
   })
 
+  test('debug takes a logger that gets the lifecycle lines', async () => {
+    const lines: unknown[][] = []
+    const { ws } = setup({ debug: (...line) => lines.push(line) })
+    await tick()
+    expect(ws.readyState).toBe(ws.OPEN)
+    expect(lines.flat()).toContain('open')
+  })
+
   test('reads globalThis.WebSocket when it connects, not before', async () => {
     const mock = mockServer()
     vi.stubGlobal('WebSocket', undefined)
