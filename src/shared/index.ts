@@ -204,6 +204,8 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
     const wasOpen = state.status === 'open'
     setState(leaderState ?? (wasOpen ? { ...state, status: 'reconnecting', retryAt: null } : state))
     if (wasOpen) emit('close', { code: 1001, reason: 'leader tab changed', wasClean: false, willReconnect: true })
+    // A tab that joins an open connection sees it open, as a new socket would.
+    else if (state.status === 'open') mirror('open', 0)
     for (const item of out.values())
       // A request the old leader had sent cannot get its reply any more; anything else goes again.
       if (item.k === 'r' && item.c) settle(item.n, false, new ConnectionError('request lost with the leader tab — retry if safe'))
@@ -549,7 +551,8 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
       let entry = local.get(key)
       const fresh = !entry
       if (!entry) local.set(key, (entry = { spec, holders: new Set() }))
-      const holder = (message: In) => onMessage?.(message)
+      // Only messages that `match` let through reach a holder: they are `M`.
+      const holder = (message: In) => onMessage?.(message as never)
       const current = entry
       current.holders.add(holder)
       if (fresh) {
