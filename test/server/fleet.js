@@ -84,12 +84,14 @@ async function startBackend(index, onEvent) {
       return clients.size
     },
     /**
-     * A graceful shutdown as a deploy does it: every client gets close `code` with
-     * `reason`, the backend waits up to `graceMs` for the closing handshakes, then stops
-     * listening and drops what is left.
+     * A graceful shutdown as a deploy does it: the backend stops accepting, every client
+     * gets close `code` with `reason`, the backend waits up to `graceMs` for the closing
+     * handshakes, then drops what is left.
      * @param {number} code @param {string} reason @param {number} graceMs
      */
     async shutdown(code, reason, graceMs) {
+      listening = false
+      const stopped = new Promise((resolve) => http.close(() => resolve(undefined)))
       const closing = [...clients].map(
         (ws) =>
           new Promise((resolve) => {
@@ -98,7 +100,8 @@ async function startBackend(index, onEvent) {
           }),
       )
       await Promise.race([Promise.all(closing), new Promise((resolve) => setTimeout(resolve, graceMs))])
-      await unlisten()
+      for (const socket of sockets) socket.destroy()
+      await stopped
     },
     start: listen,
     close: async () => {
@@ -150,7 +153,7 @@ export async function startFleet({ backends: count = 3 } = {}) {
     },
     /**
      * Resolves when `check()` holds, re-checked on every accept, frame and close; rejects after `timeoutMs`.
-     * @param {() => boolean} check @param {string} what @param {number} [timeoutMs]
+     * @param {() => boolean} check @param {string | (() => string)} what @param {number} [timeoutMs]
      */
     waitFor(check, what, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
@@ -161,7 +164,8 @@ export async function startFleet({ backends: count = 3 } = {}) {
           else resolve(undefined)
         }
         const test = () => check() && done(undefined)
-        const timer = setTimeout(() => done(new Error(`fleet: timed out after ${timeoutMs} ms waiting for ${what}; nginx log: ${proxy.errors().slice(-500)}`)), timeoutMs)
+        const describe = () => (typeof what === 'function' ? what() : what)
+        const timer = setTimeout(() => done(new Error(`fleet: timed out after ${timeoutMs} ms waiting for ${describe()}; nginx log: ${proxy.errors().slice(-500)}`)), timeoutMs)
         watchers.add(test)
         test()
       })

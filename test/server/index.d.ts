@@ -196,7 +196,7 @@ export interface Fleet {
   /** Connections open now, over all backends. */
   readonly open: number
   /** Resolves when `check()` holds, checked on every accept, frame and close; rejects after `timeoutMs` (default 10 s). */
-  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>
+  waitFor(check: () => boolean, what: string | (() => string), timeoutMs?: number): Promise<void>
   /** Restarts the backends one at a time: close every client with `code` (1012) and `reason`, down `downtime` ms, then wait for `settled()`. */
   rollingDeploy(options: { code?: number; reason: string; downtime: number; settled: () => Promise<unknown>; graceMs?: number }): Promise<void>
   /** Accepts per backend in 100 ms buckets from `since`, and the most any backend took within any 100 ms. */
