@@ -41,12 +41,14 @@ export function createHeartbeat(
   // When the unanswered ping was sent; 0 when none is.
   let pingAt = 0
   let graced = false
+  let running = false
   let lastPing: WireData | undefined
 
+  // Callbacks (send, rtt, report) may stop the heartbeat: a stopped one arms nothing.
   const arm = (ms: number) => {
     clearTimeout(timer)
     armedAt = now()
-    timer = setTimeout(fire, ms)
+    if (running) timer = setTimeout(fire, ms)
   }
   const sendPing = () => {
     try {
@@ -71,12 +73,16 @@ export function createHeartbeat(
   }
   return {
     start(verify) {
+      running = true
       pingAt = 0
       graced = false
       lastSeen = now()
       verify ? sendPing() : arm(interval)
     },
-    stop: () => clearTimeout(timer),
+    stop() {
+      running = false
+      clearTimeout(timer)
+    },
     ping: () => pingAt || sendPing(),
     check() {
       const time = now()
@@ -91,11 +97,12 @@ export function createHeartbeat(
         report(error)
       }
       if (pingAt) {
-        if (pong) rtt(time - pingAt)
-        // Any frame proves the connection alive; 'always' keeps its period from the last ping.
-        arm(mode === 'always' ? Math.max(0, pingAt + interval - time) : interval)
+        const sent = pingAt
         pingAt = 0
         graced = false
+        // Any frame proves the connection alive; 'always' keeps its period from the last ping.
+        arm(mode === 'always' ? Math.max(0, sent + interval - time) : interval)
+        if (pong) rtt(time - sent)
       } else if (mode !== 'always' && time - armedAt >= interval / 2) {
         // Re-armed at most twice an interval, not on every frame: with steady traffic no
         // ping is sent, and after silence the ping goes out between interval/2 and interval.

@@ -5,7 +5,7 @@ import { check, codecs, encode, isBinary } from './codec'
 import { createEmitter } from './emitter'
 import { ConnectionError, MessageError, QueueOverflowError, SocketClosedError, SteadySocketError, StorageError, TimeoutError } from './errors'
 import { createHeartbeat } from './heartbeat'
-import { normalize, produce } from './options'
+import { normalize, produce, toWebSocketUrl } from './options'
 import { createQueue, wireSize, type QueuedFrame } from './queue'
 import { createRequests } from './requests'
 import { hold, route, type Subscriptions } from './subscriptions'
@@ -196,7 +196,7 @@ export function createSocket<In = unknown, Out = unknown>(
     }
     resolve(config.url, (target) =>
       resolve(config.protocols, (protocols) => {
-        const socket = (ws = new config.WebSocket(target, protocols) as NativeSocket)
+        const socket = (ws = new config.WebSocket(toWebSocketUrl(target), protocols) as NativeSocket)
         socket.binaryType = config.binaryType
         socket.onerror = noop
         socket.onmessage = (event) => received(event.data)
@@ -254,7 +254,7 @@ export function createSocket<In = unknown, Out = unknown>(
     if (!state.online) set({ online: true })
     const pong = heartbeat?.seen(data)
     // The answer to the ping of the open handshake.
-    if (state.status === 'connecting') opened()
+    if (state.status === 'connecting' && ws?.readyState === 1) opened()
     if (pong || mine !== epoch) return
     if (!custom && typeof data !== 'string') return inOrder(mine, () => emit('binary', data as ArrayBuffer | Blob))
     let value: unknown
@@ -456,19 +456,21 @@ export function createSocket<In = unknown, Out = unknown>(
     const mine = epoch
     const socket = ws
     const expired: QueuedFrame[] = []
-    let frame
-    while (mine === epoch && socket && (frame = queue.next(now(), expired, inFlight < delivery.inFlight))) {
-      if (frame.id) {
-        frame.sent = true
-        inFlight++
-      } else {
-        unqueue(frame)
-        buffered.push(frame)
-      }
-      socket.send(frame.data)
+    while (mine === epoch && socket) {
+      const frame = queue.next(now(), expired, inFlight < delivery.inFlight)
+      if (frame) {
+        if (frame.id) {
+          frame.sent = true
+          inFlight++
+        } else {
+          unqueue(frame)
+          buffered.push(frame)
+        }
+        socket.send(frame.data)
+      } else if (!expired.length) break
+      // Listeners of these errors may send: the loop takes their frames in this flush.
       for (const old of expired.splice(0)) overflow(old, 'older than its ttl')
     }
-    for (const old of expired) overflow(old, 'older than its ttl')
     if (mine === epoch && state.status === 'open') set(counts())
   }
 
