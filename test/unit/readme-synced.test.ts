@@ -13,8 +13,17 @@ function documented(name: string): string | undefined {
   return cells && (cells.length === 5 ? cells[2] : cells[3])
 }
 
+/** How the README writes a default; `undefined` for those it describes in words (functions, "none"). */
 const shown = (value: unknown) =>
-  typeof value === 'string' ? `\`'${value}'\`` : typeof value === 'function' ? (value === Math.random ? '`Math.random`' : undefined) : `\`${value}\``
+  value === undefined
+    ? undefined
+    : typeof value === 'string'
+      ? `\`'${value}'\``
+      : typeof value === 'function'
+        ? value === Math.random
+          ? '`Math.random`'
+          : undefined
+        : `\`${value}\``
 
 test('the README documents every default as the code declares it', () => {
   const rows: [string, unknown][] = []
