@@ -5,19 +5,19 @@ export interface ReconnectingWebSocketOptions
   extends Pick<SocketOptions, 'heartbeat' | 'retry' | 'queue' | 'environment' | 'shouldReconnect' | 'debug' | 'binaryType'> {
   /** Retries before giving up (`retry.maxAttempts`). @default Infinity */
   maxRetries?: number
-  /** Cap of the first retry's delay in ms (`retry.initialDelay`). @default 500 */
+  /** Cap of the first retry's delay in ms. @default steadysocket's `retry.initialDelay` */
   minReconnectionDelay?: number
-  /** Upper bound of every delay in ms (`retry.maxDelay`). @default 30000 */
+  /** Upper bound of every delay in ms, a server's `retryAfter` included. @default steadysocket's `retry.maxDelay` */
   maxReconnectionDelay?: number
-  /** Growth of the delay cap per retry (`retry.factor`). @default 2 */
+  /** Growth of the delay cap per retry. @default steadysocket's `retry.factor` */
   reconnectionDelayGrowFactor?: number
-  /** Ms an attempt may stay CONNECTING before it fails (`connectTimeout`). @default 10000 */
+  /** Ms an attempt may stay CONNECTING before it fails with an `error` whose `message` is `'TIMEOUT'` (`connectTimeout`). @default 10000 */
   connectionTimeout?: number
   /** Ms open before the retry count resets (`retry.stableAfter`). @default 5000 */
   minUptime?: number
-  /** Most messages kept while not open; later ones are dropped (`queue.maxMessages`). @default 1000 */
+  /** Most messages kept while not open; later ones are refused (`queue.maxMessages`, `overflow: 'drop-newest'`). @default 1000 */
   maxEnqueuedMessages?: number
-  /** No connection until `reconnect()`. @default false */
+  /** No connection until `reconnect()`; what `send()` gets meanwhile waits for it. @default false */
   startClosed?: boolean
   /** partysocket's name for `shouldReconnect`: asked after every server close (it gets `{ code, reason, wasClean }`). @default () => true */
   shouldReconnectOnClose?: SocketOptions['shouldReconnect']
