@@ -77,7 +77,8 @@ export function createHeartbeat(
       pingAt = 0
       graced = false
       lastSeen = now()
-      verify ? sendPing() : arm(interval)
+      if (verify) sendPing()
+      else arm(interval)
     },
     stop() {
       running = false
