@@ -374,6 +374,35 @@ describe('close', () => {
   })
 })
 
+describe('calls from listeners', () => {
+  test('close() from an error listener stops at once with one close event', async () => {
+    const mock = mockServer()
+    mock.stop()
+    const ws = new ReconnectingWebSocket(mock.url, undefined, { WebSocket: mock.WebSocket, environment: fakeEnvironment().environment })
+    const log = record(ws)
+    ws.onerror = () => ws.close()
+    await tick(60_000)
+    expect([log, ws.readyState, mock.created.length]).toEqual([['error:failed', 'close:1000::3'], ws.CLOSED, 1])
+  })
+
+  test('reconnect() from a close listener leaves one native socket and opens once', async () => {
+    const { ws, log, client, created, live } = setup()
+    ws.addEventListener('close', () => ws.reconnect(), { once: true })
+    await tick()
+    client().close(dropped)
+    await tick()
+    expect([log, created.length, live()]).toEqual([['open:1', 'close:1006::3', 'open:1'], 2, 1])
+  })
+
+  test('send() from an open listener goes out after the queued messages', async () => {
+    const { ws, wire } = setup()
+    ws.onopen = () => ws.send('from open')
+    ws.send('queued')
+    await tick()
+    expect(wire).toEqual(['queued', 'from open'])
+  })
+})
+
 describe('reconnect', () => {
   test('on an open socket: CLOSING, a close event, then open again at once', async () => {
     const { ws, log, created, live } = setup()
