@@ -3,6 +3,7 @@
 // createSocket, Node's `ws` client) against the real test server (test/server) on
 // 127.0.0.1, which stops for 2 s and listens again; the server's accepts per 100 ms after
 // it is back, beside what the virtual-time simulation (storm.mjs) predicts for the same count.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { WebSocket } from 'ws'
 import { startServer } from '../test/server/index.js'
@@ -57,8 +58,12 @@ export async function runLiveStorm({ createSocket, clients = 300, downFor = 2_00
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, downFor - (performance.now() - down))))
     await server.start()
     const back = performance.now()
+    // The clients share one event loop: a stall of it releases the timers it delayed together.
+    const lag = monitorEventLoopDelay({ resolution: 10 })
+    lag.enable()
     // Bounded: the defaults bring every client back within 10 s; 30 s is ample on a loaded machine.
     await watch(() => server.connections === clients, 30_000)
+    lag.disable()
     const opened = accepts.slice(firstAccept).map((t) => t - back)
     const tries = attempts.slice(firstAttempt)
     const live = {
@@ -70,6 +75,8 @@ export async function runLiveStorm({ createSocket, clients = 300, downFor = 2_00
       all: Math.max(...opened),
       attemptsDuring: tries.filter((t) => t < back).length / clients,
       perWindow: histogram(opened, WINDOW),
+      loopDelayMax: lag.max / 1e6,
+      loopDelayP99: lag.percentile(99) / 1e6,
     }
     const sim = await episode({ name: `live check, down ${downFor / 1000} s`, library: 'steadysocket', downFor }, clients, createSocket)
     const simulated = {
@@ -91,13 +98,14 @@ export async function runLiveStorm({ createSocket, clients = 300, downFor = 2_00
 }
 
 /**
- * @typedef {{ clients: number, downFor: number, accepts: number, busiest: number, half: number, all: number, attemptsDuring: number, perWindow: number[] }} LiveFigures
+ * @typedef {{ clients: number, downFor: number, accepts: number, busiest: number, half: number, all: number, attemptsDuring: number, perWindow: number[], loopDelayMax?: number, loopDelayP99?: number }} LiveFigures
  * @param {LiveFigures} live @param {LiveFigures} sim
  */
 export function liveLines(live, sim) {
   const lines = [
     `${live.clients} real sockets, server stopped for ${fixed(live.downFor / 1000, 2)} s: accepts after it is back`,
-    `  live:      busiest 100 ms ${live.busiest} (${fixed((live.busiest / live.clients) * 100, 1)} %), half ${fixed(live.half / 1000, 2)} s, all ${fixed(live.all / 1000, 2)} s, attempts/client while down ${fixed(live.attemptsDuring, 2)}`,
+    `  live:      busiest 100 ms ${live.busiest} (${fixed((live.busiest / live.clients) * 100, 1)} %), half ${fixed(live.half / 1000, 2)} s, all ${fixed(live.all / 1000, 2)} s, attempts/client while down ${fixed(live.attemptsDuring, 2)}` +
+      (live.loopDelayMax === undefined ? '' : `; event-loop delay p99 ${fixed(live.loopDelayP99, 0)} ms, max ${fixed(live.loopDelayMax, 0)} ms`),
     `  simulated: busiest 100 ms ${sim.busiest} (${fixed((sim.busiest / sim.clients) * 100, 1)} %), half ${fixed(sim.half / 1000, 2)} s, all ${fixed(sim.all / 1000, 2)} s, attempts/client while down ${fixed(sim.attemptsDuring, 2)}`,
     '  accepts per 100 ms after the server is back (live | simulated), one second per line:',
   ]
