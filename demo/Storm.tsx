@@ -1,5 +1,6 @@
-import { useMemo, useState } from 'react'
-import { histogram, POLICY_SOURCE, simulateStorm, WINDOW, type StormResult } from './storm'
+import { useEffect, useMemo, useRef, useState } from 'react'
+import { histogram, POLICY_SOURCE, WINDOW, type StormResult } from './storm'
+import type { StormRequest } from './storm-worker'
 
 const CLIENTS = 5000
 const OUTAGES = [0, 2, 5, 10, 30, 60]
@@ -10,12 +11,29 @@ const BARS = 120
 export function Storm() {
   const [outage, setOutage] = useState(10)
   const [runs, setRuns] = useState(0)
-  const results = useMemo(() => {
-    const downFor = outage * 1000
-    // `runs` re-seeds, so "run again" shows another draw of the same policy.
-    return [simulateStorm(CLIENTS, downFor, {}, 0x5eed + runs), simulateStorm(CLIENTS, downFor, { jitter: 'none' }, 0x5eed + runs)] as const
+  const [results, setResults] = useState<readonly [StormResult, StormResult] | null>(null)
+  const worker = useRef<Worker | null>(null)
+  const latest = useRef(0)
+
+  useEffect(() => {
+    const created = new Worker(new URL('./storm-worker.ts', import.meta.url), { type: 'module' })
+    created.onmessage = ({ data }: MessageEvent<{ id: number; results: [StormResult, StormResult] }>) => {
+      // Only the answer to the latest question: the outage may have changed meanwhile.
+      if (data.id === latest.current) setResults(data.results)
+    }
+    worker.current = created
+    return () => {
+      created.terminate()
+      worker.current = null
+    }
+  }, [])
+  useEffect(() => {
+    // `runs` re-seeds, so "Draw again" shows another draw of the same policy.
+    const request: StormRequest = { id: ++latest.current, clients: CLIENTS, downFor: outage * 1000, seed: 0x5eed + runs }
+    worker.current?.postMessage(request)
   }, [outage, runs])
-  const end = Math.max(...results.map((r) => r.allBackAt)) * 1.04 + 200
+
+  const end = results ? Math.max(...results.map((r) => r.allBackAt)) * 1.04 + 200 : 1
   const width = Math.max(WINDOW, Math.ceil(end / BARS / WINDOW) * WINDOW)
 
   return (
@@ -43,13 +61,15 @@ export function Storm() {
           Draw again
         </button>
         <span className="muted" data-testid="storm-took">
-          computed in {Math.round(results[0].took + results[1].took)} ms
+          {results ? `computed in a worker in ${Math.round(results[0].took + results[1].took)} ms` : 'computing…'}
         </span>
       </div>
-      <div className="storm">
-        <StormChart title="steadysocket defaults" result={results[0]} end={end} width={width} testId="storm-default" />
-        <StormChart title={"retry: { jitter: 'none' }"} result={results[1]} end={end} width={width} testId="storm-nojitter" />
-      </div>
+      {results && (
+        <div className="storm" data-testid="storm" data-down-for={results[0].downFor}>
+          <StormChart title="steadysocket defaults" result={results[0]} end={end} width={width} testId="storm-default" />
+          <StormChart title={"retry: { jitter: 'none' }"} result={results[1]} end={end} width={width} testId="storm-nojitter" />
+        </div>
+      )}
     </>
   )
 }

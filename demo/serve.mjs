@@ -10,12 +10,12 @@ import { startControl, startProxy, startServer } from '../test/server/index.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
-/** Each port, its env var and its default; 0 picks a free port. */
+/** Each port: its env var, its default (0 picks a free port) and what listens on it. */
 const PORTS = /** @type {const} */ ({
-  page: ['DEMO_PORT', 5173],
-  server: ['DEMO_WS_PORT', 0],
-  proxy: ['DEMO_PROXY_PORT', 0],
-  control: ['DEMO_CONTROL_PORT', 0],
+  page: ['DEMO_PORT', 5173, 'the demo page'],
+  server: ['DEMO_WS_PORT', 0, 'the WebSocket server'],
+  proxy: ['DEMO_PROXY_PORT', 0, 'the fault proxy'],
+  control: ['DEMO_CONTROL_PORT', 0, 'the control endpoint'],
 })
 
 /** @param {keyof typeof PORTS} which */
@@ -65,10 +65,10 @@ async function launch(which, start) {
     running.push(started)
     return started
   } catch (error) {
-    const [name] = PORTS[which]
+    const [name, , what] = PORTS[which]
     const message = inUse(error)
-      ? `port ${ports[which]} is in use (${which}). Stop what holds it, or pick another: ${name}=${ports[which] + 1} npm run demo (0 picks a free port).`
-      : `cannot start the ${which}: ${error instanceof Error ? error.message : String(error)}`
+      ? `port ${ports[which]} for ${what} is in use. Stop what holds it, or pick another: ${name}=${ports[which] + 1} npm run demo (0 picks a free port).`
+      : `cannot start ${what}: ${error instanceof Error ? error.message : String(error)}`
     console.error(`steadysocket demo: ${message}`)
     await stop(1)
     throw error
