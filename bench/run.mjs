@@ -94,7 +94,7 @@ if (only.has('storm')) {
   md.push(...stormMarkdown(storm))
   if (full) {
     log('\n## 100,000 clients after an outage (virtual time)')
-    const large = await runStorm({ createSocket, clients: 100_000, singleTrials: 0, frontier: false, libraries: ['steadysocket', 'reconnecting-websocket'], log })
+    const large = await runStorm({ createSocket, clients: 100_000, singleTrials: 0, frontier: false, libraries: ['steadysocket'], log })
     results.storm100k = large
     md.push(...stormMarkdown(large, { title: 'The same with 100,000 clients (`--full`)' }))
   }
