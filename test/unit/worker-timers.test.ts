@@ -68,6 +68,14 @@ afterEach(() => {
 const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms)
 
 describe('workerTimers', () => {
+  test('importing the entry creates no worker and no Blob URL', async () => {
+    vi.resetModules()
+    const module = await import('steadysocket/worker-timers')
+    expect(typeof module.workerTimers).toBe('function')
+    expect(FakeWorker.all).toHaveLength(0)
+    expect(URL.createObjectURL).not.toHaveBeenCalled()
+  })
+
   test('starts no worker until the first timer is set', async () => {
     const timers = workerTimers()
     await advance(1000)
