@@ -31,3 +31,5 @@ const tab = {
   status: () => tab.socket?.state.status,
 }
 window.tab = tab
+// Tells a page restored from the back/forward cache apart from a new load.
+window.addEventListener('pageshow', (event) => event.persisted && tab.events.push('pageshow:persisted'))
