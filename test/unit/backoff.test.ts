@@ -2,6 +2,8 @@ import { describe, expect, test } from 'vitest'
 import { backoffDelay, CloseCode, isFatalClose } from '../../src/index'
 import { retryDefaults, retryDelay } from '../../src/backoff'
 import { retryAfter } from '../../src/close-codes'
+import { normalize } from '../../src/options'
+import type { RetryOptions } from '../../src/types'
 
 /** mulberry32: a seeded source so the distribution tests repeat exactly. */
 function seeded(seed: number) {
@@ -137,6 +139,31 @@ describe('retryDelay', () => {
     const hints = Array.from({ length: 1000 }, () => 5000 + random() * 4000)
     const delays = hints.map((hint) => retryDelay(1, { ...retryDefaults, random }, hint))
     expect(delays.every((delay, i) => delay >= hints[i]! && delay < hints[i]! + 4000)).toBe(true)
+  })
+})
+
+describe('retry options', () => {
+  const retryOf = (retry: boolean | number | RetryOptions) =>
+    normalize('ws://example.test/', { WebSocket: class {} as unknown as typeof WebSocket, environment: { online: () => true, listen: () => () => {} }, retry }).retry
+
+  test('every retry option is accepted, merged over the defaults, and reaches retryDelay as given', () => {
+    const random = () => 0.5
+    const given = { initialDelay: 1000, maxDelay: 20_000, factor: 2, jitter: 0.5, maxAttempts: 7, maxElapsed: 60_000, stableAfter: 3000, random }
+    expect(retryOf(given)).toEqual(given)
+    expect(retryOf({ factor: 3 })).toEqual({ ...retryDefaults, factor: 3 })
+    expect(retryOf(4)).toEqual({ ...retryDefaults, maxAttempts: 4 })
+    expect(retryOf(false).maxAttempts).toBe(0)
+    expect(retryDelay(2, retryOf(given))).toBe(1500)
+  })
+
+  test("jitter takes 'full', 'equal', 'none' or a number from 0 to 1", () => {
+    expect((['full', 'equal', 'none', 0, 0.2, 1] as const).map((jitter) => retryOf({ jitter }).jitter)).toEqual(['full', 'equal', 'none', 0, 0.2, 1])
+  })
+
+  test('a wrong jitter is an error naming the option and what it accepts', () => {
+    expect(() => retryOf({ jitter: 'some' as 'full' })).toThrow(/option retry\.jitter got "some" — use "full", "equal" or "none", or a number from 0 to 1/)
+    expect(() => retryOf({ jitter: -0.5 })).toThrow(RangeError)
+    expect(() => retryOf({ initialDelay: '4s' as unknown as number })).toThrow(/option retry\.initialDelay got "4s"/)
   })
 })
 
