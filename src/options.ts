@@ -76,7 +76,7 @@ const undefaulted = 'protocols WebSocket codec validate environment on debug hea
 const aliases =
   'lazy/startclosed/autoconnect connectTimeout/timeout retry/reconnection retry.initialDelay/minreconnectiondelay/reconnectinterval ' +
   'retry.maxDelay/maxreconnectiondelay retry.factor/reconnectiondelaygrowfactor retry.jitter/randomization retry.maxAttempts/retries/reconnectattempts ' +
-  'retry.stableAfter/uptime heartbeat.interval/keepalive heartbeat.timeout/pingtimeout'
+  'retry.stableAfter/uptime heartbeat.interval/keepalive heartbeat.timeout/pingtimeout on/onmessage/onopen/onclose/onerror'
 
 /** How many two-letter pieces of `a` occur in `b`, relative to their lengths (0 to 1). */
 const likeness = (a: string, b: string) => {
@@ -87,24 +87,17 @@ const likeness = (a: string, b: string) => {
 
 /** Throws a TypeError for an option that does not exist, naming the closest one as a user writes it (`retry: { maxAttempts }`). */
 function unknown(name: string, section: string): never {
-  const key = name.slice(section.length)
-  const lower = key.toLowerCase()
-  const paths = [...aliases.split(' '), ...Object.keys(defaults), ...undefaulted]
+  const key = name.slice(section.length).toLowerCase()
+  const paths = [...aliases.split(' '), ...undefaulted, ...Object.keys(defaults)]
   for (const [group, value] of Object.entries(defaults)) if (typeof value === 'object') for (const field in value) paths.push(`${group}.${field}`)
-  // react-use-websocket's onOpen, onMessage…
-  let best = /^on[A-Z]/.test(key) ? `on.${key[2]!.toLowerCase()}${key.slice(3)}` : ''
-  let score = best ? 2 : 0.3
-  for (const entry of paths) {
-    const [path, ...others] = entry.split('/') as [string, ...string[]]
-    for (const other of [path.split('.').pop()!, ...others]) {
-      // Ties go to the section the key was given in.
-      const similar = likeness(lower, other.toLowerCase()) + (path.startsWith(section) ? 0.01 : 0)
-      if (similar > score) [best, score] = [path, similar]
+  let best = ''
+  let score = 0.3
+  for (const entry of paths)
+    for (const other of entry.replace(/.*\./, '').split('/')) {
+      const similar = likeness(key, other.toLowerCase())
+      if (similar > score) [best, score] = [entry.split('/')[0]!, similar]
     }
-  }
-  throw new TypeError(
-    `createSocket: unknown option ${name} — ${best ? `did you mean \`${best.replace(/\.(.*)/, ': { $1 }')}\`?` : 'see the options in the README'}`,
-  )
+  throw new TypeError(`createSocket: unknown option ${name}${best && ` — did you mean \`${best.replace(/\.(.*)/, ': { $1 }')}\`?`}`)
 }
 
 /**
