@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import WebSocket from 'ws'
-import { startProxy, startServer } from '../server/index.js'
+import { recordingWebSocket, startProxy, startServer } from '../server/index.js'
 import { cleanup, connect, until } from './helpers'
 
 // `npm test` runs 60 faults within 60 s; the soak sets CHAOS_FAULTS (DESIGN 10: ≥ 200).
@@ -36,15 +35,11 @@ describe('a seeded chaos run', () => {
       // What each client wrote into a native socket, to tell a frame lost from the queue (a
       // bug) from one lost in a connection that died after it was written (allowed for send).
       const wire = Array.from({ length: clients }, () => [] as number[])
-      class RecordingWebSocket extends WebSocket {
-        override send(data: unknown, ...rest: unknown[]) {
-          if (typeof data === 'string' && data.startsWith('{"kind":"send"')) {
-            const item = JSON.parse(data) as Item
-            wire[item.c]!.push(item.n)
-          }
-          return (super.send as (...args: unknown[]) => void)(data, ...rest)
-        }
-      }
+      const RecordingWebSocket = recordingWebSocket((text) => {
+        if (!text.startsWith('{"kind":"send"')) return
+        const item = JSON.parse(text) as Item
+        wire[item.c]!.push(item.n)
+      })
       const sockets = Array.from({ length: clients }, () =>
         connect<Item, Item>(proxy.url, {
           WebSocket: RecordingWebSocket,

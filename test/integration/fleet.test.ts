@@ -1,7 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { describe, expect, test } from 'vitest'
-import WebSocket from 'ws'
-import { startFleet, type FleetConnection } from '../server/index.js'
+import { recordingWebSocket, startFleet, type FleetConnection } from '../server/index.js'
 import { cleanup, connect } from './helpers'
 
 // `npm test` runs a small fleet within 60 s; the soak sets FLEET_CLIENTS=200.
@@ -28,15 +27,11 @@ describe('a load-balanced fleet through a rolling deploy', () => {
       // The `send` frames each client wrote into a native socket: a frame that never arrived
       // was lost from the queue (never written) or in a connection (written, then cut).
       const wire = Array.from({ length: clients }, () => [] as number[])
-      class RecordingWebSocket extends WebSocket {
-        override send(data: unknown, ...rest: unknown[]) {
-          if (typeof data === 'string' && data.startsWith('{"type":"item"')) {
-            const item = JSON.parse(data) as Frame
-            wire[item.client!]!.push(item.n!)
-          }
-          return (super.send as (...args: unknown[]) => void)(data, ...rest)
-        }
-      }
+      const RecordingWebSocket = recordingWebSocket((text) => {
+        if (!text.startsWith('{"type":"item"')) return
+        const item = JSON.parse(text) as Frame
+        wire[item.client!]!.push(item.n!)
+      })
       const sockets = Array.from({ length: clients }, (_, i) => {
         const socket = connect<unknown, Frame>(`${fleet.url}/?client=${i}`, { WebSocket: RecordingWebSocket })
         for (const topic of topics(i)) socket.subscribe(topic, { subscribe: { type: 'subscribe', topic } })

@@ -247,3 +247,6 @@ export interface PythonServer {
 
 /** Runs `python_echo.py` (websockets) or `python_aiohttp.py` from test/server with /usr/bin/python3; `extraArgs` follow the port. */
 export function startPython(script: 'python_echo.py' | 'python_aiohttp.py', options?: { extraArgs?: string[]; packages?: string }): Promise<PythonServer>
+
+/** A `ws` WebSocket class that hands every text frame it sends to `onText` first. */
+export function recordingWebSocket(onText: (text: string) => void): typeof import('ws').WebSocket
