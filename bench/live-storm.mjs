@@ -105,7 +105,7 @@ export function liveLines(live, sim) {
   const lines = [
     `${live.clients} real sockets, server stopped for ${fixed(live.downFor / 1000, 2)} s: accepts after it is back`,
     `  live:      busiest 100 ms ${live.busiest} (${fixed((live.busiest / live.clients) * 100, 1)} %), half ${fixed(live.half / 1000, 2)} s, all ${fixed(live.all / 1000, 2)} s, attempts/client while down ${fixed(live.attemptsDuring, 2)}` +
-      (live.loopDelayMax === undefined ? '' : `; event-loop delay p99 ${fixed(live.loopDelayP99, 0)} ms, max ${fixed(live.loopDelayMax, 0)} ms`),
+      (live.loopDelayMax === undefined ? '' : `; event-loop delay p99 ${fixed(live.loopDelayP99 ?? Number.NaN, 0)} ms, max ${fixed(live.loopDelayMax, 0)} ms`),
     `  simulated: busiest 100 ms ${sim.busiest} (${fixed((sim.busiest / sim.clients) * 100, 1)} %), half ${fixed(sim.half / 1000, 2)} s, all ${fixed(sim.all / 1000, 2)} s, attempts/client while down ${fixed(sim.attemptsDuring, 2)}`,
     '  accepts per 100 ms after the server is back (live | simulated), one second per line:',
   ]
