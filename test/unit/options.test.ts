@@ -190,6 +190,21 @@ describe('url strings are read as browsers read them, at creation', () => {
     }
   })
 
+  test('what a url function returns is mapped the same way, at each attempt', () => {
+    expect(connect((() => 'https://example.com/live') as never)).toBe('wss://example.com/live')
+  })
+
+  test('a url function that returns another scheme fails that attempt, with the reason in the error', () => {
+    const errors: string[] = []
+    const socket = createSocket(() => 'localhost:8080', {
+      WebSocket: RecordingWebSocket as never,
+      environment: fakeEnvironment().environment,
+      on: { error: (error) => errors.push(`${error.name}: ${error.message}`) },
+    })
+    socket.close()
+    expect(errors).toEqual([expect.stringMatching(/^ConnectionError: .*option url got "localhost:8080" — use a ws:, wss:, http: or https: URL/)])
+  })
+
   test('toWebSocketUrl maps what a url function returns the same way', () => {
     expect(toWebSocketUrl('https://example.com/live?token=t')).toBe('wss://example.com/live?token=t')
     expect(() => toWebSocketUrl('mailto:someone@example.com')).toThrow(TypeError)
