@@ -95,7 +95,16 @@ const vite = await launch('page', () =>
     // A demo, not an editing loop: no file watching and no hot reload, so an edit anywhere
     // in the tree never reloads the page and wipes its log and chat mid-demo. Restart the
     // command to pick up changes.
-    server: { host: '127.0.0.1', port: ports.page, strictPort: true, fs: { allow: [root] }, watch: null, hmr: false },
+    server: {
+      host: '127.0.0.1',
+      port: ports.page,
+      strictPort: true,
+      fs: { allow: [root] },
+      watch: null,
+      hmr: false,
+      // Transformed while the URL is printed, so the first page load is quick.
+      warmup: { clientFiles: ['./main.tsx', './storm-worker.ts'] },
+    },
     // Pre-bundled at start and nothing discovered later, so no "new dependencies" reload either.
     optimizeDeps: { include: ['react', 'react/jsx-dev-runtime', 'react-dom/client'], noDiscovery: true },
   }).then((dev) => dev.listen()),

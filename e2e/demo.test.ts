@@ -139,8 +139,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30000 })
   context = await browser.newContext({ viewport: { width: 1280, height: 1180 } })
   context.setDefaultTimeout(WAIT)
-  a = await openDemo()
-  b = await openDemo()
+  ;[a, b] = await Promise.all([openDemo(), openDemo()])
 }, 60000)
 
 afterAll(async () => {
