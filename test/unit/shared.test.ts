@@ -214,6 +214,8 @@ interface Tab {
   events: string[]
   messages: unknown[]
   signal(signal: EnvironmentSignal): void
+  /** Environment listeners this tab has now. */
+  listening(): number
   kill(): void
 }
 
@@ -251,6 +253,7 @@ function tab(name: string, options: Partial<SharedSocketOptions<any, any>> = {})
     events,
     messages,
     signal: (signal) => listeners.forEach((listener) => listener(signal)),
+    listening: () => listeners.size,
     kill() {
       locks.kill(name)
       hub.dead.add(name)
@@ -320,6 +323,17 @@ describe('createSharedSocket: election and the one connection', () => {
     expect(socket.role).toBe('solo')
     expect(socket.state.status).toBe('open')
     expect(server.open).toBe(1)
+  })
+
+  test('close() leaves no timer, no environment listener and no lock behind; connect() joins again', async () => {
+    const a = tab('a')
+    await settle(600)
+    a.socket.close()
+    await settle(600)
+    expect([vi.getTimerCount(), a.listening(), [...locks.held.keys()], server.open]).toEqual([0, 0, [], 0])
+    a.socket.connect()
+    await settle(600)
+    expect([a.socket.role, a.socket.state.status, server.open]).toEqual(['leader', 'open', 1])
   })
 
   test('a missing name is a TypeError that says to include the user', () => {
