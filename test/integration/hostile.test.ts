@@ -125,6 +125,7 @@ describe('hostile servers', () => {
   })
 
   test('a server that closes every connection right after open is retried with growing delays: the backoff does not reset before stableAfter', async () => {
+    const escaped = noUncaught()
     let behave = false
     const server = await hostile({
       connection(ws) {
@@ -139,9 +140,11 @@ describe('hostile servers', () => {
     await until(socket, () => socket.state.status === 'open' && socket.state.attempt === 0, 'a stable open to reset the count', 5000)
     expect(delays).toEqual([1, 20, 2, 40, 3, 80, 4, 160, 5, 320, 6, 400])
     expect(server.accepted).toBe(7)
+    expect(escaped).toEqual([])
   })
 
   test('a server that never finishes the handshake makes every attempt time out and holds at most one connection', async () => {
+    const escaped = noUncaught()
     let stall = true
     const server = await hostile({
       upgrade: () => stall,
@@ -156,6 +159,7 @@ describe('hostile servers', () => {
     // Each timed-out attempt is abandoned before the next starts.
     await server.waitFor(() => server.sockets === 1)
     expect(server.maxSockets).toBeLessThanOrEqual(2)
+    expect(escaped).toEqual([])
   })
 
   test.each([500, 404, 401])('an upgrade answered with HTTP %i is a ConnectionError and is retried with backoff', async (status) => {
@@ -175,6 +179,7 @@ describe('hostile servers', () => {
   })
 
   test('the token recipe: a 401 on the upgrade is retried with a fresh token from the url function, and a 4401 close stops for good', async () => {
+    const escaped = noUncaught()
     const server = await hostile({
       upgrade(socket, _n, req) {
         if (new URL(req.url ?? '/', 'http://x').searchParams.get('token') === 'fresh') return
@@ -199,6 +204,7 @@ describe('hostile servers', () => {
     socket.send('revoke')
     await until(socket, () => socket.state.status === 'closed', 'the 4401 to stop the socket')
     expect(socket.state.lastClose).toMatchObject({ code: 4401, reason: 'token revoked' })
+    expect(escaped).toEqual([])
   })
 
   test('close reasons of every odd shape give a finite delay within maxDelay and the client opens again', async () => {
