@@ -43,6 +43,7 @@ export function App() {
   const socket = useSocket<In, Out>(WS_URL, OPTIONS)
   const [log, setLog] = useState<LogEntry[]>([])
   const [reaction, setReaction] = useState<Reaction | null>(null)
+  const [errors, setErrors] = useState<Record<string, number>>({})
 
   const write = useCallback((kind: LogKind, text: string) => {
     setLog((lines) => [{ id: nextId++, at: Date.now(), kind, text }, ...lines].slice(0, LOG_LINES))
@@ -62,6 +63,7 @@ export function App() {
   useSocketEvent(socket, 'reconnecting', ({ attempt, delay }) => step(`reconnecting: retry ${attempt} in ${(delay / 1000).toFixed(2)} s`))
   useSocketEvent(socket, 'error', (error) => {
     write('error', `${error.name}: ${error.message}`)
+    setErrors((counts) => ({ ...counts, [error.name]: (counts[error.name] ?? 0) + 1 }))
     setReaction((current) => current && { ...current, steps: [...current.steps, `+${((Date.now() - current.at) / 1000).toFixed(1)} s ${error.name}`] })
   })
   // From the `state` event rather than a render: the log keeps the order the socket acted in.
@@ -100,7 +102,16 @@ export function App() {
           <Chat socket={socket} write={write} />
         </section>
         <section className="card log-card">
-          <h2>Event log</h2>
+          <h2>
+            Event log{' '}
+            <span className="muted" data-testid="error-counts">
+              {Object.keys(errors).length === 0
+                ? 'no errors yet'
+                : `errors: ${Object.entries(errors)
+                    .map(([name, count]) => `${name} ×${count}`)
+                    .join(' · ')}`}
+            </span>
+          </h2>
           <ol className="log" data-testid="log">
             {log.map((entry) => (
               <li key={entry.id} className={`log-${entry.kind}`}>

@@ -260,6 +260,7 @@ describe('npm run demo', () => {
     await a.getByTestId('fault-malformed').click()
     await reactionShows(a, [/MessageError/])
     await a.getByTestId('log').getByText(/^MessageError: /).first().waitFor()
+    await a.getByTestId('error-counts').getByText(/MessageError ×1\b/).waitFor()
     expect(await a.getByTestId('status').textContent()).toBe('open')
     expect(await reaction(a)).not.toContainEqual(expect.stringMatching(/close/))
     expect((await command('/state')).body).toMatchObject({ totalConnections: (before.body as { totalConnections?: number }).totalConnections })
