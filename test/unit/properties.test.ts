@@ -273,6 +273,40 @@ describe('properties', () => {
     }
   })
 
+  test('send returns true exactly when its frame was written during the call, whatever sends, deliveries, acks and drops came before', () => {
+    const op = fc.constantFrom('send' as const, 'deliver' as const, 'ack' as const, 'drop' as const, 'time' as const)
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const { socket, ws, env } = harness<{ id?: string }, { n: number }>({ retry: { initialDelay: 10, jitter: 'none' } })
+        env.advance(0)
+        ws()!.open()
+        const mismatches: string[] = []
+        let n = 0
+        for (const step of ops) {
+          const current = ws()!
+          if (step === 'send') {
+            const before = current.sent.length
+            const frame = JSON.stringify({ n: ++n })
+            const returned = socket.send({ n })
+            const written = current.sent.slice(before).includes(frame)
+            if (returned !== written) mismatches.push(`send #${n} returned ${returned} but was ${written ? '' : 'not '}written (status ${socket.state.status})`)
+          } else if (step === 'deliver') socket.deliver({ n: ++n }).catch(() => {})
+          else if (step === 'ack') {
+            const unacked = current.sent.map((data) => JSON.parse(data as string) as { id?: string }).find((frame) => frame.id)
+            if (unacked && current.readyState === 1) current.receive(JSON.stringify({ id: unacked.id }))
+          } else if (step === 'drop' && current.readyState === 1) current.serverClose(1006, '')
+          else {
+            env.advance(50)
+            if (ws()!.readyState === 0) ws()!.open()
+          }
+        }
+        expect(mismatches).toEqual([])
+        socket.close()
+      }),
+      runs,
+    )
+  })
+
   test('the queue never holds more than maxMessages or maxBytes, and every frame is either sent once in order or reported dropped once', () => {
     fc.assert(
       fc.property(
