@@ -1,6 +1,9 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { startServer, type TestServer } from '../test/server/index.js'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js'
 import { launchChromium, startStatic, type StaticServer } from './harness'
 // `window.outbox` (e2e/pages/outbox.js) is typed there.
 import type {} from './outbox-store.test'
@@ -40,10 +43,10 @@ afterEach(async () => {
   expect(pageErrors).toEqual([])
 })
 
-async function tab(): Promise<Page> {
-  const page = await context.newPage()
+async function tab(into = context, origin = web.url): Promise<Page> {
+  const page = await into.newPage()
   page.on('pageerror', (error) => pageErrors.push(String(error)))
-  await page.goto(`${web.url}/outbox.html`)
+  await page.goto(`${origin}/outbox.html`)
   await page.waitForFunction(() => window.outbox !== undefined)
   return page
 }
@@ -61,18 +64,33 @@ const send = (page: Page, messages: unknown[]) =>
 
 /** Waits until the store's database holds exactly `count` frames. */
 const untilStored = (page: Page, count: number) =>
-  page.waitForFunction(async ({ n, count }) => (await window.outbox.rows(n)).length === count, { n: name, count }, { polling: 50 })
+  page.evaluate(({ n, count }) => window.outbox.untilRows(n, count), { n: name, count })
 
 /** Waits until `count` pages hold a tab lock of this store (a closed page releases it a moment after `close()`). */
 const untilTabs = (page: Page, count: number) =>
-  page.waitForFunction(
-    async ({ n, count }) =>
-      ((await navigator.locks.query()).held ?? []).filter((lock) => lock.name?.startsWith(`steadysocket:${n}:tab:`)).length === count,
-    { n: name, count },
-    { polling: 20 },
-  )
+  page.evaluate(({ n, count }) => window.outbox.untilTabs(n, count), { n: name, count })
 
 const frames = () => server.log.map((entry) => ({ conn: entry.conn, message: JSON.parse(String(entry.data)) as unknown }))
+
+/**
+ * The e2e pages from `origin` without its `Cache-Control: no-store`, which keeps a page that
+ * used a WebSocket out of the back/forward cache (Playwright's `route` would break WebSockets).
+ */
+async function startCacheable(origin: string): Promise<{ url: string; close(): Promise<void> }> {
+  const http = createServer((req, res) => {
+    fetch(`${origin}${req.url}`)
+      .then(async (response) => {
+        const type = response.headers.get('content-type') ?? 'text/plain'
+        res.writeHead(response.status, { 'content-type': type }).end(Buffer.from(await response.arrayBuffer()))
+      })
+      .catch(() => res.writeHead(502).end())
+  })
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => (http.close(() => resolve()), http.closeAllConnections())),
+  }
+}
 
 async function crash(page: Page): Promise<void> {
   const cdp = await context.newCDPSession(page)
@@ -128,7 +146,7 @@ describe('a socket with a durable outbox in Chromium', () => {
     expect(frames()).toHaveLength(2)
   })
 
-  test('sends every frame of two tabs sharing a store once: each its own, the closed tab\'s by one other', async () => {
+  test('sends every frame of tabs sharing a store once: each its own, a closed tab\'s by the first to open', async () => {
     server.refuse(true)
     const a = await tab()
     const b = await tab()
@@ -150,12 +168,17 @@ describe('a socket with a durable outbox in Chromium', () => {
     await send(c, [{ n: 'end c' }])
     await server.waitFor(() => ['end b', 'end c'].every((end) => server.log.some((entry) => entry.data === `{"n":"${end}"}`)))
 
-    const byConnection = new Map<number, unknown[]>()
-    for (const { conn, message } of frames()) byConnection.set(conn, [...(byConnection.get(conn) ?? []), (message as { n: unknown }).n])
-    expect([...byConnection.values()].sort((x, y) => String(x[0]).localeCompare(String(y[0])))).toEqual([
-      ['a0', 'a1', 'a2', 'a3', 'a4', 'c0', 'end c'],
+    const byConnection = new Map<number, string[]>()
+    for (const { conn, message } of frames()) byConnection.set(conn, [...(byConnection.get(conn) ?? []), (message as { n: string }).n])
+    const lists = [...byConnection.values()]
+    const closed = ['a0', 'a1', 'a2', 'a3', 'a4']
+    // Whichever tab opens first after the close takes the closed tab's frames and sends them before its own.
+    expect(lists.filter((list) => list.includes('a0')).map((list) => list.slice(0, 5))).toEqual([closed])
+    expect(lists.map((list) => list.filter((n) => !closed.includes(n))).sort()).toEqual([
       ['b0', 'b1', 'b2', 'b3', 'b4', 'end b'],
+      ['c0', 'end c'],
     ])
+    expect(lists.flat()).toHaveLength(13)
     await untilStored(c, 0)
   })
 
@@ -216,5 +239,85 @@ describe('a socket with a durable outbox in Chromium', () => {
     await page.waitForFunction(() => window.outbox.outcomes.every((outcome) => outcome !== 'pending'))
     expect(await page.evaluate(() => window.outbox.outcomes)).toEqual(['ok', 'rejected:QueueOverflowError', 'ok'])
     expect(frames().map((frame) => (frame.message as { text: string }).text)).toEqual(['small', 'after'])
+  })
+})
+
+describe('a socket with a durable outbox and the back/forward cache', () => {
+  // Playwright turns the back/forward cache off; this browser keeps it on.
+  let cachingBrowser: Browser
+  let caching: BrowserContext
+  let cacheable: { url: string; close(): Promise<void> }
+
+  beforeAll(async () => {
+    cacheable = await startCacheable(web.url)
+    cachingBrowser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
+      ignoreDefaultArgs: ['--disable-back-forward-cache'],
+      timeout: 30000,
+    })
+  })
+
+  afterAll(async () => {
+    await cachingBrowser?.close()
+    await cacheable?.close()
+  })
+
+  beforeEach(async () => {
+    caching = await cachingBrowser.newContext()
+    caching.setDefaultTimeout(10000)
+  })
+
+  afterEach(async () => {
+    await caching?.close()
+  })
+
+  /** Queues `a0`…`a2` on a page, then navigates away so that page enters the back/forward cache. */
+  async function queueAndLeave(): Promise<Page> {
+    server.refuse(true)
+    const page = await tab(caching, cacheable.url)
+    await page.evaluate(() => addEventListener('pageshow', (event) => Object.assign(window, { restored: event.persisted })))
+    await connect(page)
+    await send(page, ['a0', 'a1', 'a2'].map((n) => ({ n })))
+    await untilStored(page, 3)
+    await page.goto(`${cacheable.url}/esm.html`)
+    return page
+  }
+
+  const untilOpen = (page: Page) => page.waitForFunction(() => window.harness.status() === 'open')
+
+  test('a page restored from the cache sends its own frames once', async () => {
+    const page = await queueAndLeave()
+    server.refuse(false)
+    await page.goBack({ waitUntil: 'commit' })
+    await untilOpen(page)
+    await send(page, [{ n: 'end' }])
+    await server.waitFor(() => server.log.some((entry) => entry.data === '{"n":"end"}'))
+
+    expect(await page.evaluate(() => (window as unknown as { restored: boolean }).restored)).toBe(true)
+    expect(frames().map(({ message }) => (message as { n: string }).n)).toEqual(['a0', 'a1', 'a2', 'end'])
+  })
+
+  test('a cached page and another page using its store send its frames once between them', async () => {
+    const page = await queueAndLeave()
+    const other = await tab(caching, cacheable.url)
+    await connect(other)
+    server.refuse(false)
+    await untilOpen(other)
+    await send(other, [{ n: 'end other' }])
+    await server.waitFor(() => server.log.some((entry) => entry.data === '{"n":"end other"}'))
+    // Chromium may restore the page or evict it (a cached page whose Web Lock is contended is
+    // evicted) and load it anew: either way its frames go out once, from whichever page owns them.
+    await page.goBack({ waitUntil: 'commit' })
+    await page.waitForFunction(() => window.outbox !== undefined)
+    if (!(await page.evaluate(() => window.harness.socket !== undefined))) await connect(page)
+    await untilOpen(page)
+    await send(page, [{ n: 'end back' }])
+    await server.waitFor(() => server.log.some((entry) => entry.data === '{"n":"end back"}'))
+
+    const sent = frames().map(({ message }) => (message as { n: string }).n)
+    expect(sent.filter((n) => n.startsWith('a'))).toEqual(['a0', 'a1', 'a2'])
+    expect([...sent].sort()).toEqual(['a0', 'a1', 'a2', 'end back', 'end other'])
+    await untilStored(page, 0)
   })
 })

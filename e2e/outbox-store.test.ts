@@ -17,6 +17,8 @@ export interface OutboxPage {
   delete(key: string): Promise<unknown>
   adopt(): Promise<unknown>
   rows(name: string): Promise<Array<Record<string, unknown>>>
+  untilRows(name: string, count: number): Promise<void>
+  untilTabs(name: string, count: number): Promise<void>
   /** `harness.socket.deliver(message)`, its outcome recorded in `outcomes`. */
   deliver(message: unknown): Promise<unknown>
   outcomes: string[]
@@ -78,16 +80,8 @@ const put = (page: Page, key: string, data: string, extra: { id?: string; expire
 const adopt = (page: Page) => page.evaluate(() => window.outbox.adopt())
 const rows = (page: Page) => page.evaluate((n) => window.outbox.rows(n), name)
 /** Waits until `count` pages hold a tab lock of this store: a closed page releases its lock a moment after `close()` resolves. */
-async function untilTabs(page: Page, count: number): Promise<void> {
-  await page.waitForFunction(
-    async ({ n, count }) => {
-      const { held = [] } = await navigator.locks.query()
-      return held.filter((lock) => lock.name?.startsWith(`steadysocket:${n}:tab:`)).length === count
-    },
-    { n: name, count },
-    { polling: 20 },
-  )
-}
+const untilTabs = (page: Page, count: number) =>
+  page.evaluate(({ n, count }) => window.outbox.untilTabs(n, count), { n: name, count })
 const texts = (records: unknown) => (records as Array<{ data: unknown }>).map((record) => record.data)
 
 describe('indexedDBStore in Chromium', () => {
@@ -172,7 +166,8 @@ describe('indexedDBStore in Chromium', () => {
     for (const key of ['1', '2', '3', '4', '5']) await put(closing, key, `frame ${key}`)
     const others = await Promise.all([tab(), tab(), tab()])
     await closing.close()
-    await untilTabs(others[0]!, 3)
+    // The others hold no lock yet: a store takes its lock on first use.
+    await untilTabs(others[0]!, 0)
 
     const adopted = await Promise.all(others.map((page) => adopt(page)))
     const counts = adopted.map((records) => (records as unknown[]).length).sort()

@@ -55,4 +55,25 @@ window.outbox = {
       }
     }),
 }
+/** Polls `check` every 20 ms until it is true; rejects after 8 s with `what`. */
+async function until(check, what) {
+  for (const deadline = Date.now() + 8000; Date.now() < deadline; ) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`outbox page: still waiting for ${what} after 8 s`)
+}
+
+/** Resolves once the database of store `name` holds `count` frames. */
+window.outbox.untilRows = (name, count) =>
+  until(async () => (await window.outbox.rows(name)).length === count, `${count} stored frames`)
+
+/** Resolves once `count` pages hold a tab lock of store `name` (a closed page releases it a moment after it closed). */
+window.outbox.untilTabs = (name, count) =>
+  until(
+    async () =>
+      ((await navigator.locks.query()).held ?? []).filter((lock) => lock.name.startsWith(`steadysocket:${name}:tab:`)).length === count,
+    `${count} tab locks`,
+  )
+
 window.installHarness(steadysocket)
