@@ -239,7 +239,7 @@ describe('indexedDBStore in Chromium', () => {
     })
     expect(error).toEqual({
       instance: true,
-      message: expect.stringMatching(/^outbox "user-\d+": IndexedDB failed \(The user denied permission.*\) — frames are kept in memory only/),
+      message: expect.stringMatching(/^outbox: IndexedDB failed \(The user denied permission.*\) — frames are kept in memory only/),
       cause: 'UnknownError',
     })
   })

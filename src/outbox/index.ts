@@ -40,7 +40,8 @@ export function indexedDBStore({ name }: IndexedDBStoreOptions): OutboxStore {
 
   const fail = (cause: unknown) => {
     broken ??= new StorageError(
-      `outbox "${name}": IndexedDB failed (${(cause as Error)?.message ?? cause}) — frames are kept in memory only and a reload loses them; check private browsing and storage settings`,
+      // Without the name: it carries a user id.
+      `outbox: IndexedDB failed (${(cause as Error)?.message || (cause as Error)?.name || cause}) — frames are kept in memory only and a reload loses them; check private browsing and storage settings`,
       { cause },
     )
     db?.close()
