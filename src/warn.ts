@@ -11,7 +11,7 @@ export interface Warnings {
  * What the socket writes to `console.warn` while nothing listens to `error` (DESIGN 7):
  * every error, five lines per 10 s at most, the next line counting those held back; each
  * kind of connection failure once per outage. Only the error's name and message are
- * written: never its data (message bodies), a quoted excerpt or a query string (tokens).
+ * written: never its data (message bodies), a frame a parser quoted, or a query string (tokens).
  */
 export function createWarnings(now = Date.now): Warnings {
   // Connection failures shown in this outage, by message.
@@ -30,8 +30,9 @@ export function createWarnings(now = Date.now): Warnings {
       }
       if (lines++ > 4) return void held++
       if (failure) failures.add(message)
-      // A query string may hold a token; what is in quotes may be a frame a parser quoted.
-      console.warn(`[steadysocket] ${name}: ${message.replace(/(?<=\S)\?[^\s"']+|"[^"]+"/g, '…')}${held ? ` (${held} more not shown)` : ''}`)
+      // A query string may hold a token; a parser's message may quote the frame (a message body).
+      const text = message.replace(name === 'MessageError' ? /(?<=\S)\?[^\s"']+|"[^"]+"/g : /(?<=\S)\?[^\s"']+/g, '…')
+      console.warn(`[steadysocket] ${name}: ${text}${held ? ` (${held} more not shown)` : ''}`)
       held = 0
     },
     opened() {

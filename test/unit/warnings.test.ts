@@ -81,6 +81,12 @@ describe('createWarnings', () => {
     expect(lines()).toEqual(["[steadysocket] ConnectionError: connect failed: The URL 'wss://example.com/live…' is invalid — check the url"])
   })
 
+  test('keeps a quoted close reason in a connection failure', () => {
+    const w = warnings()
+    w.warn(new ConnectionError('stopped: the server closed with 4401 "token expired"'))
+    expect(lines()).toEqual(['[steadysocket] ConnectionError: stopped: the server closed with 4401 "token expired"'])
+  })
+
   test('never writes the frame a parser quoted, nor the data of the error', () => {
     const w = warnings()
     w.warn(new MessageError(`decode failed: Unexpected token 'o', "not json, password=hunter2" is not valid JSON — the frame is in .data`, { data: 'not json, password=hunter2' }))
