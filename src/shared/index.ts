@@ -59,8 +59,8 @@ const isBinary = (value: unknown) =>
   value instanceof ArrayBuffer || ArrayBuffer.isView(value) || (typeof Blob !== 'undefined' && value instanceof Blob)
 const isObject = (message: unknown) => !!message && typeof message === 'object' && !isBinary(message)
 // Errors cross tabs as plain data and come back as the same classes.
-const pack = ({ name, message, close }: any) => ({ name, message, close })
-const revive = (data: any) => Object.assign(new ((core as any)[data.name] ?? Error)(data.message), data)
+const pack = (error: any) => ({ name: error?.name, message: error?.message ?? String(error), close: error?.close })
+const revive = (data: any) => Object.assign(new ((/Error$/.test(data.name) && (core as any)[data.name]) || Error)(data.message), data)
 const closed = (dropped?: unknown) => new SocketClosedError('socket closed — call connect() to use it again', { dropped })
 
 /**
