@@ -4,8 +4,8 @@
 // HTTP control endpoint and a Vite dev server for this folder, in this one process, so
 // Ctrl-C stops everything and nothing is left behind. No build step: the page imports
 // `steadysocket` and `steadysocket/react` from src/ through the aliases of vite.config.ts.
+import { createServer as createTcpServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { createServer } from 'vite'
 import { startControl, startProxy, startServer } from '../test/server/index.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -53,6 +53,23 @@ for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) pro
 
 const ports = { page: port('page'), server: port('server'), proxy: port('proxy'), control: port('control') }
 
+/** @param {keyof typeof PORTS} which */
+const busy = (which) => {
+  const [name, , what] = PORTS[which]
+  return `port ${ports[which]} for ${what} is in use. Stop what holds it, or pick another: ${name}=${ports[which] + 1} npm run demo (0 picks a free port).`
+}
+
+// Fixed ports are tried before anything starts, so a busy one is reported at once.
+for (const which of /** @type {Array<keyof typeof PORTS>} */ (Object.keys(ports))) {
+  if (ports[which] === 0) continue
+  const probe = createTcpServer()
+  const free = await new Promise((resolve) => {
+    probe.once('error', () => resolve(false))
+    probe.listen(ports[which], '127.0.0.1', () => probe.close(() => resolve(true)))
+  })
+  if (!free) fail(busy(which))
+}
+
 /**
  * @template T
  * @param {keyof typeof PORTS} which
@@ -65,10 +82,9 @@ async function launch(which, start) {
     running.push(started)
     return started
   } catch (error) {
-    const [name, , what] = PORTS[which]
     const message = inUse(error)
-      ? `port ${ports[which]} for ${what} is in use. Stop what holds it, or pick another: ${name}=${ports[which] + 1} npm run demo (0 picks a free port).`
-      : `cannot start ${what}: ${error instanceof Error ? error.message : String(error)}`
+      ? busy(which)
+      : `cannot start ${PORTS[which][2]}: ${error instanceof Error ? error.message : String(error)}`
     console.error(`steadysocket demo: ${message}`)
     await stop(1)
     throw error
@@ -83,6 +99,8 @@ const control = await launch('control', () => startControl({ port: ports.control
 process.env.VITE_DEMO_WS_URL = proxy.url
 process.env.VITE_DEMO_CONTROL_URL = control.url
 
+// Imported only now: it is the slow part of starting, and a busy port should not wait for it.
+const { createServer } = await import('vite')
 const vite = await launch('page', () =>
   createServer({
     configFile: `${root}vite.config.ts`,
