@@ -307,6 +307,41 @@ describe('properties', () => {
     )
   })
 
+  test.each([
+    { runtime: 'a browser', overhead: () => 0, control: 0 },
+    // Node's `ws` counts each frame's header and mask, and control frames (a close reply, pongs).
+    { runtime: "Node's ws", overhead: (size: number) => (size < 126 ? 6 : size < 65_536 ? 8 : 14), control: 8 },
+  ])('after a drop, only the frames $runtime had not transmitted (bufferedAmount) are written again: at most once', ({ overhead, control }) => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 200 }), { minLength: 1, maxLength: 20 }), fc.nat(20), (texts, pending) => {
+        const { socket, ws, env } = harness<unknown, { i: number; text: string }>({ retry: { initialDelay: 10, jitter: 'none' } })
+        env.advance(0)
+        const first = ws()!
+        first.open()
+        const untransmitted = Math.min(pending, texts.length)
+        const transmitted = texts.length - untransmitted
+        // Every frame waits in the socket's buffer (a slow link), then the first `transmitted`
+        // go out, as bufferedAmount tells; the connection dies with the rest.
+        const sizes = texts.map((text, i) => {
+          socket.send({ i, text })
+          const size = new Blob([first.sent.at(-1) as string]).size
+          first.bufferedAmount += size + overhead(size)
+          return size
+        })
+        for (const size of sizes.slice(0, transmitted)) first.bufferedAmount -= size + overhead(size)
+        first.bufferedAmount += control
+        first.serverClose(1006, '')
+        env.advance(100)
+        ws()!.open()
+        const again = ws()!.sent.map((data) => (JSON.parse(data as string) as { i: number }).i)
+        expect(again.filter((i) => i < transmitted), 'frames written twice').toEqual([])
+        if (!overhead(0) && !control) expect(again).toEqual(Array.from({ length: untransmitted }, (_, k) => transmitted + k))
+        socket.close()
+      }),
+      runs,
+    )
+  })
+
   test('the queue never holds more than maxMessages or maxBytes, and every frame is either sent once in order or reported dropped once', () => {
     fc.assert(
       fc.property(
