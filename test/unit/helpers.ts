@@ -92,7 +92,7 @@ export function statuses(socket: SteadySocket<any, any>) {
   return seen
 }
 
-/** A socket on a mock server with deterministic jitter ('none') and a fake environment. */
+/** A socket on a mock server with a fixed backoff (500 ms doubling, no jitter) and a fake environment. */
 export function setup<In = unknown, Out = unknown>(options: SocketOptions<In, Out> = {}) {
   const mock = mockServer()
   const env = fakeEnvironment()
@@ -100,7 +100,8 @@ export function setup<In = unknown, Out = unknown>(options: SocketOptions<In, Ou
     WebSocket: mock.WebSocket,
     environment: env.environment,
     ...options,
-    retry: options.retry ?? { jitter: 'none' },
+    // A fixed policy, whatever the defaults are: tests read delays of 500, 1000, 2000…
+    retry: options.retry === undefined || typeof options.retry === 'object' ? { initialDelay: 500, factor: 2, maxDelay: 30_000, jitter: 'none', ...options.retry } : options.retry,
   })
   return { ...mock, env, socket, log: record(socket) }
 }

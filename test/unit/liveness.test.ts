@@ -126,7 +126,7 @@ describe('online and offline', () => {
     const mock = mockServer()
     mock.stop()
     const env = fakeEnvironment()
-    const socket = createSocket(mock.url, { WebSocket: mock.WebSocket, environment: env.environment, retry: { jitter: 'none' } })
+    const socket = createSocket(mock.url, { WebSocket: mock.WebSocket, environment: env.environment, retry: { initialDelay: 500, jitter: 'none' } })
     const log = record(socket)
     await tick()
     env.signal('offline')

@@ -48,6 +48,8 @@ const triggers: Array<{ event: SocketEventName; when: string; status?: SocketSta
       w.refuse(true)
       await tick()
       w.socket.send('stale')
+      // Older than the queue's ttl (1000 ms) by the time an attempt succeeds.
+      await tick(1500)
       w.refuse(false)
       await tick(5000)
     },

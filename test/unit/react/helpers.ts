@@ -20,6 +20,6 @@ export const advance = (ms = 0) => act(() => tick(ms))
 export function server() {
   const mock = mockServer()
   const env = fakeEnvironment()
-  const options: SocketOptions<any, any> = { WebSocket: mock.WebSocket, environment: env.environment, retry: { jitter: 'none' } }
+  const options: SocketOptions<any, any> = { WebSocket: mock.WebSocket, environment: env.environment, retry: { initialDelay: 500, factor: 2, jitter: 'none' } }
   return { ...mock, env, options }
 }

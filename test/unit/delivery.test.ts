@@ -1,0 +1,142 @@
+import { describe, expect, test } from 'vitest'
+import { QueueOverflowError, SocketClosedError, TimeoutError } from '../../src/index'
+import { setup, tick, useFakeTime } from './helpers'
+
+useFakeTime()
+
+type Ack = { id: string; ack?: boolean; type?: string }
+
+/** Makes the mock server acknowledge every `{ id }` frame, while `acking()` is on. */
+function acks(s: ReturnType<typeof setup>, shape: (id: string) => object = (id) => ({ id, ack: true })) {
+  let on = true
+  s.server.on('connection', (client) =>
+    client.on('message', (data) => {
+      const { id } = JSON.parse(String(data))
+      if (on && id) client.send(JSON.stringify(shape(id)))
+    }),
+  )
+  return (value: boolean) => (on = value)
+}
+
+const ids = (wire: unknown[]) => wire.map((frame) => JSON.parse(String(frame)).id)
+
+describe('deliver()', () => {
+  test('resolves on the acknowledgement, which is not emitted as a message; state.unacked counts what waits', async () => {
+    const s = setup<Ack, object>()
+    acks(s)
+    await tick()
+    const done = s.socket.deliver({ text: 'hi' })
+    expect(s.socket.state.unacked).toBe(1)
+    await tick()
+    await expect(done).resolves.toBeUndefined()
+    expect([s.socket.state.unacked, s.log]).toEqual([0, ['open']])
+  })
+
+  test('re-sends with the same id on every open until acknowledged, and never rejects because of a reconnect', async () => {
+    const s = setup<Ack, object>()
+    const acking = acks(s)
+    acking(false)
+    await tick()
+    const done = s.socket.deliver({ text: 'once' })
+    await tick()
+    s.client().close({ code: 1006, reason: '', wasClean: false })
+    await tick(600)
+    expect([s.socket.state.status, s.wire.length]).toEqual(['open', 2])
+    acking(true)
+    s.client().close({ code: 1006, reason: '', wasClean: false })
+    await tick(2000)
+    await expect(done).resolves.toBeUndefined()
+    const sent = ids(s.wire)
+    expect(sent.length).toBe(3)
+    expect(new Set(sent).size).toBe(1)
+  })
+
+  test('isAck recognises acknowledgements of another shape', async () => {
+    const s = setup<Ack, object>({ delivery: { isAck: (message, id) => message.type === 'ack' && (message as any).of === id } })
+    acks(s, (id) => ({ type: 'ack', of: id }))
+    await tick()
+    const done = s.socket.deliver({ text: 'x' })
+    await tick()
+    await expect(done).resolves.toBeUndefined()
+    expect(s.log).toEqual(['open'])
+  })
+
+  test('at most inFlight deliveries are on the wire; the rest, and sends behind them, wait in order', async () => {
+    const s = setup<Ack, object>({ delivery: { inFlight: 2 } })
+    const acking = acks(s)
+    acking(false)
+    await tick()
+    for (const k of [1, 2, 3]) void s.socket.deliver({ k })
+    s.socket.send({ k: 4 })
+    await tick()
+    expect(s.wire.map((f) => JSON.parse(String(f)).k)).toEqual([1, 2])
+    expect(s.socket.state).toMatchObject({ unacked: 2, queued: 2 })
+    acking(true)
+    s.client().send(JSON.stringify({ id: JSON.parse(String(s.wire[0])).id }))
+    await tick()
+    expect(s.wire.map((f) => JSON.parse(String(f)).k)).toEqual([1, 2, 3, 4])
+  })
+
+  test('rejects on its ttl, on abort, on overflow and on close(), and leaves the queue at once', async () => {
+    const s = setup<Ack, object>()
+    s.server.close()
+    s.socket.on('error', () => {})
+    const controller = new AbortController()
+    const timedOut = s.socket.deliver({ k: 'ttl' }, { ttl: 1000 })
+    const aborted = s.socket.deliver({ k: 'abort' }, { signal: controller.signal })
+    const closed = s.socket.deliver({ k: 'close' })
+    const settled = Promise.allSettled([timedOut, aborted, closed])
+    expect(s.socket.state.queued).toBe(3)
+    controller.abort(new Error('aborted by the app'))
+    expect(s.socket.state.queued).toBe(2)
+    await tick(1000)
+    expect(s.socket.state.queued).toBe(1)
+    s.socket.close()
+    const [ttl, abort, close] = await settled
+    expect([ttl, abort, close].map((r) => (r.status === 'rejected' ? (r.reason as Error).name || (r.reason as Error).message : r.status))).toEqual([
+      'TimeoutError',
+      'Error',
+      'SocketClosedError',
+    ])
+    expect(s.socket.state.queued).toBe(0)
+    void TimeoutError
+    void SocketClosedError
+  })
+
+  test('a delivery pushed out of a full queue rejects with the QueueOverflowError', async () => {
+    const s = setup<Ack, object>({ queue: { maxMessages: 1 } })
+    s.server.close()
+    s.socket.on('error', () => {})
+    const first = s.socket.deliver({ k: 1 })
+    void s.socket.deliver({ k: 2 })
+    await expect(first).rejects.toBeInstanceOf(QueueOverflowError)
+  })
+})
+
+describe('what the browser had not transmitted', () => {
+  test('frames still in bufferedAmount when the connection dies go back to the head of the queue, in order', async () => {
+    const s = setup()
+    await tick()
+    let buffered = 0
+    Object.defineProperty(s.created[0]!, 'bufferedAmount', { get: () => buffered, configurable: true })
+    // The browser hands "a" to TCP, then still holds "b" and "c" (3 bytes each as JSON).
+    for (const [value, after] of [['a', 3], ['b', 6], ['c', 6]] as const) {
+      s.socket.send(value)
+      buffered = after
+    }
+    s.client().close({ code: 1006, reason: '', wasClean: false })
+    await tick()
+    expect(s.socket.state.queued).toBe(2)
+    await tick(500)
+    expect(s.wire).toEqual(['"a"', '"b"', '"c"', '"b"', '"c"'])
+  })
+
+  test('a request that timed out while queued is never sent later', async () => {
+    const s = setup<Ack, object>()
+    s.server.close()
+    s.socket.on('error', () => {})
+    const request = s.socket.request({ method: 'x' }, { timeout: 100 })
+    await expect(Promise.all([request, tick(100)])).rejects.toBeInstanceOf(TimeoutError)
+    expect(s.socket.state.queued).toBe(0)
+  })
+})
