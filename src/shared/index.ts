@@ -159,12 +159,12 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
     try {
       channel?.postMessage({ f: me, ...message })
     } catch (cause) {
-      report(new MessageError('not structured-cloneable, so not posted to the other tabs — see cause', { data: message, cause }))
+      report(new MessageError('not structured-cloneable — see cause', { data: message, cause }))
     }
   }
 
-  const toLeader = (message: Msg) => leaderId && leaderId !== me && post({ ...message, T: term })
   const fromLeader = (message: Msg) => post({ ...message, T: term })
+  const toLeader = (message: Msg) => leaderId !== me && fromLeader(message)
   const wire = ({ n, k, v, d }: Item): Wire => ({ n, k, v, o: d === undefined ? d : Math.max(0, d - now()) })
   const subscribeMessage = (key: string, spec: Spec) => ({ t: 'S', k: key, s: value(spec.subscribe), u: value(spec.unsubscribe) })
   const announce = () => fromLeader({ t: 'L', s: ready ? socket.state : undefined })
