@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { expect, test } from 'vitest'
 import { defaults } from '../../src/options'
 
@@ -37,4 +37,29 @@ test('the README documents every default as the code declares it', () => {
     .filter(([, doc, code]) => doc !== code)
   expect(mismatches).toEqual([])
   expect(rows.length).toBeGreaterThan(15)
+})
+
+test('the README links only to files the repository has and to its own headings', () => {
+  // GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens.
+  const anchors = new Set(
+    readme
+      .split('\n')
+      .filter((line) => /^#{1,6} /.test(line))
+      .map((line) =>
+        line
+          .replace(/^#+ /, '')
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N} _-]/gu, '')
+          .replaceAll(' ', '-'),
+      ),
+  )
+  const broken = [...readme.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map(([, target]) => target as string)
+    .filter((target) => !/^[a-z]+:/.test(target))
+    .filter((target) => {
+      const [path, anchor] = target.split('#')
+      if (path) return !existsSync(new URL(`../../${path}`, import.meta.url))
+      return !anchors.has(anchor as string)
+    })
+  expect(broken).toEqual([])
 })
