@@ -216,6 +216,18 @@ describe('indexedDBStore in Chromium', () => {
     expect(texts(await adopt(next))).toEqual(['for user 1'])
   })
 
+  test('without Web Locks (an insecure origin), still hands a reloaded page\'s frames to the next page', async () => {
+    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }))
+    const page = await tab()
+    expect(await page.evaluate(() => navigator.locks)).toBeUndefined()
+    await put(page, '1', 'one')
+    await put(page, '2', 'two')
+    await reload(page)
+
+    expect(texts(await adopt(page))).toEqual(['one', 'two'])
+    expect(await adopt(page)).toEqual([])
+  })
+
   test('rejects the first put or adopt() with one StorageError when IndexedDB cannot open, then works in memory', async () => {
     await context.addInitScript(() => {
       IDBFactory.prototype.open = () => {
