@@ -18,6 +18,9 @@ interface SharedTab {
   status(): string | undefined
 }
 
+/** The IIFE page: the CDN global, and the shared socket a test makes with it. */
+type IifeWindow = { SteadySocket: typeof import('steadysocket/shared'); shared: SharedTab['socket'] }
+
 declare global {
   interface Window {
     tab: SharedTab
@@ -149,6 +152,24 @@ describe('steadysocket/shared in Chromium', { timeout: 60000 }, () => {
 
     expect(reply).toEqual({ type: 'question', n: 42, id: expect.any(String) })
     expect(await Promise.all([a, b, c].map((page) => page!.evaluate(() => window.tab.messages)))).toEqual([[], [], []])
+  })
+
+  test('the CDN global has createSharedSocket: two tabs of the IIFE build share one connection', async () => {
+    const tabs: Page[] = []
+    for (let i = 0; i < 2; i++) {
+      const page = await context.newPage()
+      page.on('pageerror', (error) => errors.push(String(error)))
+      await page.goto(`${web.url}/iife.html`)
+      await page.evaluate((url) => {
+        const global = window as unknown as IifeWindow
+        global.shared = global.SteadySocket.createSharedSocket(url, { name: 'e2e:iife' })
+      }, server.url)
+      await page.waitForFunction(() => (window as unknown as IifeWindow).shared.state.status === 'open', undefined, { polling: 50 })
+      tabs.push(page)
+    }
+
+    expect(await Promise.all(tabs.map((page) => page.evaluate(() => (window as unknown as IifeWindow).shared.role)))).toEqual(['leader', 'follower'])
+    expect(server.totalConnections).toBe(1)
   })
 
   test('without Web Locks every tab runs its own socket and reports solo', async () => {
