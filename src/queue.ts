@@ -11,12 +11,15 @@ export interface QueuedFrame {
   value: unknown
   /** The order of the app's calls: frames go out by it, whatever else moves them. */
   seq: number
+  /** What writing it added to the native socket's `bufferedAmount`. */
+  cost?: number
   /** A delivery's id: it stays until acknowledged. */
   id?: string
   /** A delivery written on the current connection. */
   sent?: boolean
-  /** Its key in a durable store. */
+  /** Its key in a durable store, and the store's promise to keep it. */
   key?: string
+  saved?: Promise<unknown>
   /** Called with the reason when the frame is dropped (requests and deliveries reject). */
   dropped?: (error: Error) => void
 }

@@ -48,10 +48,10 @@ export function createRequests(
         const own = (message as Record<string, unknown>)[idField]
         const key = (own ?? id()) as string
         if (signal?.aborted) return reject(signal.reason)
-        if (pending.has(key)) return reject(new TypeError(`request: ${idField} ${key} is already pending — use a unique ${idField}`))
+        if (pending.has(key)) return reject(new TypeError(`${idField} ${key} is already pending`))
         let undo = () => {}
         const onAbort = () => settle(signal!.reason)
-        const timer = setTimeout(() => settle(new TimeoutError(`timeout: no reply with ${idField} ${key} in ${timeout} ms — raise the timeout or check the server`)), timeout)
+        const timer = setTimeout(() => settle(new TimeoutError(`no reply in ${timeout} ms`)), timeout)
         const settle: Settle = (error, reply) => {
           clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)

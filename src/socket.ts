@@ -20,8 +20,11 @@ const noop = () => {}
 /** The close reported for an attempt that ended without a close frame. */
 const abnormal = (): CloseInfo => ({ code: 1006, reason: '', wasClean: false })
 
-/** An error's own words, for messages that must carry them (DESIGN 7). */
-const why = (cause: any) => String(cause?.message ?? cause)
+/** An error's own words, for messages that must carry them (DESIGN 7), without query strings (tokens). */
+const why = (cause: any) => String(cause?.message || cause?.name || cause).replace(/\?\S*/g, '?…')
+
+/** A close as messages name it. */
+const said = ({ code, reason }: CloseInfo) => `close ${code}${reason && ` ${reason}`}`
 
 /**
  * Creates a WebSocket that reconnects with backoff, queues while offline, and replays
@@ -37,7 +40,15 @@ export function createSocket<In = unknown, Out = unknown>(
   options?: SocketOptions<In, Out>,
 ): SteadySocket<In, Out> {
   const config = normalize(url, options)
-  const { retry, env, log, validate, delivery } = config
+  const { retry, env, validate, delivery } = config
+  // A logger that throws must not break the socket.
+  const log =
+    config.log &&
+    ((...line: unknown[]) => {
+      try {
+        config.log!(...line)
+      } catch {}
+    })
   const clock = safeClock(config.clock)
   const { now, setTimeout, clearTimeout } = clock
   const { maxBytes, ttl, store } = config.queue
@@ -51,7 +62,7 @@ export function createSocket<In = unknown, Out = unknown>(
   const requests = createRequests(config.request.idField, clock, delivery.isAck, report)
   const events = createEmitter<SocketEvents<In>>(report)
   const emit = events.emit
-  const warnings = createWarnings()
+  const warnings = createWarnings(now)
 
   let state: SocketState = { status: 'idle', attempt: 0, retryAt: null, queued: 0, unacked: 0, rtt: null, lastClose: null, online: env.online() }
   let ws: NativeSocket | null = null
@@ -80,9 +91,6 @@ export function createSocket<In = unknown, Out = unknown>(
   let opening = false
   let inStateEmit = false
   let inErrorEmit = false
-  // The store's frames from earlier pages, prepended once before the first flush.
-  let adopting: Promise<void> | undefined
-  let adopted = !store
 
   const heartbeat =
     config.heartbeat &&
@@ -90,7 +98,7 @@ export function createSocket<In = unknown, Out = unknown>(
       config.heartbeat,
       clock,
       (data) => ws!.send(data),
-      () => lost({ code: 4000, reason: 'heartbeat timeout', wasClean: false }, new TimeoutError('heartbeat timeout: no frame after a ping — does the server answer it? see heartbeat.isPong')),
+      () => lost({ code: 4000, reason: 'heartbeat timeout', wasClean: false }, new TimeoutError('heartbeat timeout — the server must answer pings (heartbeat.isPong)')),
       (rtt) => set({ rtt }),
       report,
     )
@@ -149,9 +157,11 @@ export function createSocket<In = unknown, Out = unknown>(
   /** Puts back what a dead connection had not transmitted: the newest `bytes` of `send` frames, and every unacknowledged delivery. */
   function requeue(bytes: number) {
     const back: QueuedFrame[] = []
-    for (let i = buffered.length; bytes > 0 && i--; ) {
-      const frame = buffered[i]!
-      bytes -= wireSize(frame.data)
+    // A frame goes back only if all it added to the buffer is still there: browsers count
+    // data bytes, Node's ws headers and a pending close reply too, so each frame's own
+    // share was measured when it was written. At most once rather loses than duplicates.
+    for (let i = buffered.length, frame; i-- && (frame = buffered[i]!).cost && frame.cost! <= bytes; ) {
+      bytes -= frame.cost!
       back.push(frame)
     }
     queue.restore(back)
@@ -173,17 +183,17 @@ export function createSocket<In = unknown, Out = unknown>(
       if (mine !== epoch) return
     }
     lostAt ??= now()
-    if (now() - lostAt >= retry.maxElapsed) return stop(state.lastClose ?? abnormal(), new ConnectionError(`gave up: no open connection for ${retry.maxElapsed} ms (retry.maxElapsed)`))
+    if (now() - lostAt >= retry.maxElapsed) return stop(state.lastClose ?? abnormal(), new ConnectionError('gave up — retry.maxElapsed passed'))
     if (!state.online) return set({ status: 'offline', retryAt: null, ...(fresh && { attempt: 0 }) })
     // Back online before the server's retryAfter: wait for it.
     if (now() < notBefore) {
       timer = setTimeout(start, notBefore - now())
       return set({ status: 'reconnecting', retryAt: notBefore })
     }
-    timer = setTimeout(() => lost(abnormal(), new TimeoutError(`connect timeout: still connecting after ${config.connectTimeout} ms — check the server, or raise connectTimeout`)), config.connectTimeout)
+    timer = setTimeout(() => lost(abnormal(), new TimeoutError(`connect timeout after ${config.connectTimeout} ms — check the server or raise connectTimeout`)), config.connectTimeout)
     set({ status: 'connecting', retryAt: null, ...(fresh && { attempt: 0 }) })
     if (mine !== epoch) return
-    const failed = (cause: unknown) => lost(abnormal(), new ConnectionError(`connect failed: ${why(cause)} — check the url and protocols options`, { cause }))
+    const failed = (cause: unknown, close = abnormal()) => lost(close, new ConnectionError(`connect failed: ${why(cause)} — check the url and the server`, { cause, close }))
     // A url or protocols function may be sync or async; a sync one opens the socket synchronously.
     const resolve = <T>(value: T | (() => T | Promise<T>), then: (value: T) => void) => {
       try {
@@ -202,7 +212,8 @@ export function createSocket<In = unknown, Out = unknown>(
         socket.onmessage = (event) => received(event.data)
         socket.onclose = ({ code, reason, wasClean }) => {
           const close = { code, reason, wasClean }
-          lost(close, state.status === 'open' ? undefined : new ConnectionError(`connect failed: closed with ${code} ${reason} before open — check the url and the server`, { close }))
+          if (state.status === 'open') lost(close)
+          else failed(said(close), close)
         }
         socket.onopen = () => {
           clearTimeout(timer)
@@ -220,12 +231,12 @@ export function createSocket<In = unknown, Out = unknown>(
     if (opening) return
     opening = true
     const mine = epoch
-    if (adopted) return flush()
-    adopting ??= store!.adopt().then(adopt, (cause) => report(new StorageError(`outbox store failed: ${why(cause)} — going on in memory`, { cause })))
-    void adopting.then(() => {
-      adopted = true
-      if (mine === epoch) flush()
-    })
+    if (!store) return flush()
+    // On every open: pages (or tabs) that went away meanwhile left frames to send first.
+    void store
+      .adopt()
+      .then(adopt, report)
+      .then(() => mine === epoch && flush())
   }
 
   function flush() {
@@ -257,34 +268,26 @@ export function createSocket<In = unknown, Out = unknown>(
     if (state.status === 'connecting' && ws?.readyState === 1) opened()
     if (pong || mine !== epoch) return
     if (!custom && typeof data !== 'string') return inOrder(mine, () => emit('binary', data as ArrayBuffer | Blob))
-    let value: unknown
-    try {
-      value = codec.decode(data as string)
-    } catch (cause) {
-      return report(new MessageError(`decode failed: ${why(cause)} — the frame is in .data`, { data, cause }))
-    }
-    if (!validate) return inOrder(mine, () => accept(value))
+    const bad = (cause: unknown, issues?: readonly any[]) =>
+      // A parser's message may quote the frame: a message body, never shown.
+      report(new MessageError(`message dropped: ${issues ? JSON.stringify(issues.map((issue) => issue.message ?? issue)) : why(cause).replace(/"[^"]*"/g, '"…"')} — the frame is in .data`, { data, cause, issues }))
     let result
     try {
-      result = check(validate, value)
+      result = check(validate, codec.decode(data as string))
     } catch (cause) {
-      return report(new MessageError(`validator threw: ${why(cause)} — the frame is in .data`, { data, cause }))
+      return bad(cause)
     }
-    const settled = (checked: Awaited<typeof result>) =>
-      checked.issues ? report(new MessageError(`invalid message dropped: ${JSON.stringify(checked.issues.map((issue: any) => issue.message ?? issue))} — see .issues`, { data, issues: checked.issues })) : accept(checked.value)
+    const settled = (checked: Awaited<typeof result> | undefined) => (checked && !checked.issues ? accept(checked.value) : bad('the validator gave no result', checked?.issues))
     if (!(result instanceof Promise)) return inOrder(mine, () => settled(result))
     // A validator that never settles must not stall the frames behind it.
     let limit: unknown
-    const done = Promise.race([
-      result,
-      new Promise<never>((_, reject) => (limit = setTimeout(() => reject(new Error(`no result in ${config.request.timeout} ms`)), config.request.timeout))),
-    ]).finally(() => clearTimeout(limit))
-    inOrder(mine, () =>
-      done.then(
-        (checked) => mine === epoch && settled(checked),
-        (cause) => mine === epoch && report(new MessageError(`validator failed: ${why(cause)} — the frame is in .data`, { data, cause })),
-      ),
+    // Handled at once (its turn may come later): a rejection waiting for it is not unhandled.
+    const outcome = Promise.race([result, new Promise<never>((_, reject) => (limit = setTimeout(() => reject(new Error(`no result in ${config.request.timeout} ms`)), config.request.timeout)))]).then(
+      (checked) => () => settled(checked),
+      (cause) => () => bad(cause),
     )
+    void outcome.finally(() => clearTimeout(limit))
+    inOrder(mine, () => outcome.then((finish) => mine === epoch && finish()))
   }
 
   /** Runs `step` now, or after the validations in progress; never after the connection ended. */
@@ -292,7 +295,8 @@ export function createSocket<In = unknown, Out = unknown>(
     const run = () => mine === epoch && step()
     const result = validating ? validating.then(run) : run()
     if (result instanceof Promise) {
-      const chain: Promise<unknown> = (validating = result.finally(() => validating === chain && (validating = undefined)))
+      // A step that failed must not stop the ones behind it.
+      const chain: Promise<unknown> = (validating = result.then(noop, report).finally(() => validating === chain && (validating = undefined)))
     }
   }
 
@@ -319,15 +323,7 @@ export function createSocket<In = unknown, Out = unknown>(
         report(cause)
         again &&= !isFatalClose(close)
       }
-    if (!again)
-      return stop(
-        close,
-        error ??
-          new ConnectionError(
-            `stopped: the server closed with ${close.code} ${close.reason} — ${state.attempt < retry.maxAttempts ? 'shouldReconnect said no (see isFatalClose)' : 'no retries left (retry.maxAttempts)'}`,
-            { close },
-          ),
-      )
+    if (!again) return stop(close, new ConnectionError(`stopped: ${error ? why(error) : said(close)} — see the shouldReconnect and retry options`, { cause: error, close }))
     const lastClose = opened ? close : state.lastClose
     const attempt = state.attempt + 1
     let delay = 0
@@ -401,7 +397,7 @@ export function createSocket<In = unknown, Out = unknown>(
   }
 
   function closedError(dropped?: unknown) {
-    return new SocketClosedError('socket closed — call connect() to use it again', { dropped })
+    return new SocketClosedError('socket closed — call connect() first', { dropped })
   }
 
   /** Reports a message that will not be sent; a request or delivery waiting for it rejects. */
@@ -416,27 +412,33 @@ export function createSocket<In = unknown, Out = unknown>(
 
   function unqueue(frame: QueuedFrame) {
     queue.remove(frame)
-    if (frame.key) void store!.delete(frame.key)
+    const { key, saved } = frame
+    // After its put: a delete that overtook it would leave the frame stored for ever.
+    if (key) void saved!.then(() => store!.delete(key))
+    frame.key = undefined
   }
 
   /** Keeps a queued frame in the durable store; a store that refuses it drops it. */
   function persist(frame: QueuedFrame) {
     if (!store || frame.key) return
-    const { data } = frame
-    frame.key = `${now().toString(36).padStart(9, '0')}-${requests.id()}`
-    const record: OutboxRecord = { key: frame.key, data: typeof data === 'string' ? data : data instanceof Blob ? '' : new Uint8Array(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data), at: now(), expires: frame.expires, id: frame.id }
-    const save = (record: OutboxRecord) =>
-      Promise.resolve()
-        .then(() => store.put(record))
-        .catch((cause) => (cause instanceof StorageError ? report(cause) : overflow(frame, `the outbox store refused it: ${why(cause)}`, cause)))
-    if (data instanceof Blob) void data.arrayBuffer().then((bytes) => save({ ...record, data: new Uint8Array(bytes) }))
-    else void save(record)
+    const { data, expires, id } = frame
+    const key = (frame.key = `${now().toString(36).padStart(9, '0')}-${requests.id()}`)
+    const put = (data: string | Uint8Array) =>
+      Promise.resolve(store.put({ key, data, at: now(), expires, id })).catch((cause) =>
+        cause instanceof StorageError ? report(cause) : overflow(frame, `the outbox store refused it: ${why(cause)}`, cause),
+      )
+    frame.saved =
+      data instanceof Blob
+        ? data.arrayBuffer().then((bytes) => put(new Uint8Array(bytes)))
+        : put(typeof data === 'string' ? data : new Uint8Array(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data))
   }
 
   /** Prepends the frames earlier pages left in the store, and announces them. */
   function adopt(records: OutboxRecord[]) {
+    // Before everything queued here, and before what earlier adoptions brought.
+    const first = Math.min(0, queue.frames[0]?.seq ?? 0) - records.length
     const frames = records.map((record, i): QueuedFrame => {
-      const frame: QueuedFrame = { data: record.data, size: 0, expires: record.expires ?? Infinity, value: record.data, seq: i - records.length, key: record.key, id: record.id }
+      const frame: QueuedFrame = { data: record.data, size: 0, expires: record.expires ?? Infinity, value: record.data, seq: first + i, key: record.key, saved: Promise.resolve(), id: record.id }
       // A restored delivery is settled by its acknowledgement like one made on this page.
       if (record.id)
         requests.pending.set(record.id, () => {
@@ -462,16 +464,26 @@ export function createSocket<In = unknown, Out = unknown>(
         if (frame.id) {
           frame.sent = true
           inFlight++
+          socket.send(frame.data)
         } else {
           unqueue(frame)
-          buffered.push(frame)
+          written(socket, frame)
         }
-        socket.send(frame.data)
       } else if (!expired.length) break
       // Listeners of these errors may send: the loop takes their frames in this flush.
       for (const old of expired.splice(0)) overflow(old, 'older than its ttl')
     }
     if (mine === epoch && state.status === 'open') set(counts())
+  }
+
+  /** Writes a `send` frame, remembering what it added to the browser's buffer. */
+  function written(socket: NativeSocket, frame: QueuedFrame) {
+    const before = socket.bufferedAmount
+    // An empty buffer: everything written before was transmitted.
+    if (!before) buffered = []
+    socket.send(frame.data)
+    frame.cost = socket.bufferedAmount - before
+    buffered.push(frame)
   }
 
   /** Writes now when open and nothing waits, else queues; `true` when written now. */
@@ -488,9 +500,7 @@ export function createSocket<In = unknown, Out = unknown>(
     // readyState guards the gap between a close starting and its event: such a socket
     // discards writes silently, so they are queued instead.
     if (!id && state.status === 'open' && ws?.readyState === 1 && !queue.waiting()) {
-      if (!ws.bufferedAmount) buffered = []
-      buffered.push(frame)
-      ws.send(data)
+      written(ws, frame)
       return true
     }
     if (state.status === 'idle') start(true)
@@ -512,7 +522,7 @@ export function createSocket<In = unknown, Out = unknown>(
 
   /** Starts a request or delivery: a frame with an id that settles on the reply (or ack). */
   function correlated(message: unknown, timeout: number, signal: AbortSignal | undefined, keep: boolean) {
-    if (!message || typeof message !== 'object' || isBinary(message)) return Promise.reject(new TypeError('request/deliver: the message must be an object'))
+    if (!message || typeof message !== 'object' || isBinary(message)) return Promise.reject(new TypeError('the message must be an object'))
     return requests.start(message, timeout, signal, (copy, id, settle) => {
       const frame = write(encode(codec, copy), message, keep ? id : undefined, settle, keep ? now() + timeout : undefined)
       return () => {
@@ -541,7 +551,7 @@ export function createSocket<In = unknown, Out = unknown>(
     },
     send: (message) => write(encode(codec, message), message) === true,
     sendRaw(data) {
-      if (typeof data !== 'string' && !isBinary(data)) throw new TypeError('sendRaw: data must be a string or binary — use send() for messages')
+      if (typeof data !== 'string' && !isBinary(data)) throw new TypeError('sendRaw takes a string or binary — use send() for messages')
       return write(data, data) === true
     },
     request: (message, options = {}) => correlated(message, options.timeout ?? config.request.timeout, options.signal, false),

@@ -148,7 +148,9 @@ export class ReconnectingWebSocket extends EventTarget implements WebSocket {
           this.#post(new Event('open'), OPEN)
         },
         message: (data) => this.#post(new MessageEvent('message', { data })),
-        error: (error) => {
+        error: (reported) => {
+          // The core's give-up error carries the last attempt's failure: that is the event.
+          const error = reported.cause instanceof TimeoutError || reported.cause instanceof ConnectionError ? reported.cause : reported
           // An attempt that failed, or a connection the heartbeat found dead: native sockets
           // fire `error` for these. A server close after open is only a close.
           const connecting = this.#readyState !== OPEN

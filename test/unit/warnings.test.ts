@@ -114,7 +114,7 @@ describe('a socket with no error listener', () => {
     server.stop()
     expect(lines().map((line) => line.split(':').slice(0, 2).join(':'))).toEqual([
       '[steadysocket] ConnectionError: connect failed',
-      '[steadysocket] MessageError: decode failed',
+      '[steadysocket] MessageError: message dropped',
     ])
     // The cause's message is in the text; the frame is not.
     expect(lines()[1]).toMatch(/JSON/)
