@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react'
-import { histogram, POLICY_SOURCE, WINDOW, type StormResult } from './storm'
+import { histogram, POLICY_SOURCE, WINDOW, type StormResult } from './simulate-storm'
 import type { StormRequest } from './storm-worker'
 
-const CLIENTS = 5000
+const CLIENTS = 10_000
 const OUTAGES = [0, 2, 5, 10, 30, 60]
 /** The design's budget for the busiest 100 ms after the server is back. */
 const BUDGET = 0.03

@@ -1,4 +1,4 @@
-import { simulateStorm } from './storm'
+import { simulateStorm } from './simulate-storm'
 
 export interface StormRequest {
   id: number

@@ -291,7 +291,7 @@ describe('npm run demo', () => {
     expect(await a.getByTestId('status').textContent()).toBe('open')
   })
 
-  test('the storm panel redraws both policies for 5,000 clients after another outage, jittered far below the no-jitter spike', async () => {
+  test('the storm panel redraws both policies for 10,000 clients after another outage, jittered far below the no-jitter spike', async () => {
     await a.getByTestId('storm-outage').selectOption('30')
     await a.locator('[data-testid="storm"][data-down-for="30000"]').waitFor()
     expect(await a.getByTestId('storm-took').textContent()).toMatch(/^computed in a worker in \d+ ms$/)
