@@ -35,7 +35,7 @@ describe('the build output', () => {
 
   test('ships a source map beside every script', () => {
     const scripts = readdirSync(dist).filter((file) => file.endsWith('.js'))
-    expect(scripts.sort()).toEqual(['react.js', 'steadysocket.iife.js', 'steadysocket.js'])
+    expect(scripts.sort()).toEqual(['outbox.js', 'react.js', 'shared.js', 'steadysocket.iife.js', 'steadysocket.js', 'websocket.js', 'worker-timers.js'])
     for (const file of scripts) {
       expect(read(file)).toMatch(new RegExp(`//# sourceMappingURL=${file}\\.map\\s*$`))
       expect(JSON.parse(read(`${file}.map`)).sources.length).toBeGreaterThan(0)
@@ -57,13 +57,16 @@ describe('the build output', () => {
 
   test('the IIFE is one minified classic script that defines SteadySocket with the ESM exports', async () => {
     const code = read('steadysocket.iife.js')
-    const sandbox: Record<string, unknown> = {}
+    // EventTarget: the drop-in class extends it, as in every browser.
+    const sandbox: Record<string, unknown> = { EventTarget }
     runInNewContext(code, sandbox)
+    delete sandbox.EventTarget
     const esm = (await import(pathToFileURL(join(dist, 'steadysocket.js')).href)) as Record<string, unknown>
 
     expect(code.trimEnd().split('\n')).toHaveLength(2) // the code, then the source map comment
     expect(Object.keys(sandbox)).toEqual(['SteadySocket'])
-    expect(Object.keys(sandbox.SteadySocket as object).sort()).toEqual(Object.keys(esm).sort())
+    // The CDN file adds the entries a <script> user needs (DESIGN 1): the drop-in class and shared sockets.
+    expect(Object.keys(sandbox.SteadySocket as object).sort()).toEqual([...Object.keys(esm), 'ReconnectingWebSocket', 'createSharedSocket'].sort())
   })
 
   test('declarations exist for every entry and use import paths Node ESM resolution accepts', () => {

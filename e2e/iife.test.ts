@@ -40,7 +40,8 @@ describe('the IIFE build in a <script> tag', () => {
     // A string, so Vitest does not rewrite the browser's dynamic import().
     const esm = await page.evaluate<string[]>("import('/dist/steadysocket.js').then((m) => Object.keys(m).sort())")
 
-    expect(global).toEqual(esm)
+    // Plus the entries a <script> user needs (DESIGN 1): the drop-in class and shared sockets.
+    expect(global).toEqual([...esm, 'ReconnectingWebSocket', 'createSharedSocket'].sort())
     expect(global).toContain('createSocket')
   })
 
@@ -51,7 +52,7 @@ describe('the IIFE build in a <script> tag', () => {
       return {
         fatal1008: isFatalClose(close(1008)),
         fatal1001: isFatalClose(close(1001)),
-        delay: backoffDelay(3, { initialDelay: 100, jitter: 'none' }),
+        delay: backoffDelay(3, { initialDelay: 100, factor: 2, jitter: 'none' }),
         codes: [1008, 4000].map((code) => Object.values(CloseCode).includes(code as never)),
         subclass: TimeoutError.prototype instanceof SteadySocketError,
       }

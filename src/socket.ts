@@ -423,14 +423,9 @@ export function createSocket<In = unknown, Out = unknown>(
     if (!store || frame.key) return
     const { data, expires, id } = frame
     const key = (frame.key = `${now().toString(36).padStart(9, '0')}-${requests.id()}`)
-    const put = (data: string | Uint8Array) =>
-      Promise.resolve(store.put({ key, data, at: now(), expires, id })).catch((cause) =>
-        cause instanceof StorageError ? report(cause) : overflow(frame, `the outbox store refused it: ${why(cause)}`, cause),
-      )
-    frame.saved =
-      data instanceof Blob
-        ? data.arrayBuffer().then((bytes) => put(new Uint8Array(bytes)))
-        : put(typeof data === 'string' ? data : new Uint8Array(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data))
+    frame.saved = Promise.resolve(store.put({ key, data, at: now(), expires, id })).catch((cause) =>
+      cause instanceof StorageError ? report(cause) : overflow(frame, `the outbox store refused it: ${why(cause)}`, cause),
+    )
   }
 
   /** Prepends the frames earlier pages left in the store, and announces them. */

@@ -99,11 +99,11 @@ export interface DeliveryOptions<In = unknown> {
   isAck?: (message: In, id: string) => boolean
 }
 
-/** A frame kept by an `OutboxStore`: binary frames as bytes. */
+/** A frame kept by an `OutboxStore`: what was sent (a store keeps binary data as bytes or a Blob). */
 export interface OutboxRecord {
   /** Unique within the store; the order of keys is the order of the frames. */
   key: string
-  data: string | Uint8Array
+  data: WireData
   /** Epoch ms when `send`/`deliver` was called (wall clock, so `ttl` holds across reloads). */
   at: number
   /** Epoch ms after which the frame is dropped; absent: never. */

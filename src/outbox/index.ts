@@ -130,11 +130,12 @@ export function indexedDBStore({ name }: IndexedDBStoreOptions): OutboxStore {
     adopt: () =>
       run(() => (locks ? locks.request(prefix + ':adopt', adoptOrphans) : adoptOrphans()), [], 1),
     put(record) {
+      const { data } = record
       // Copied now: the caller's bytes may change before the write, and a view would store its whole buffer.
       const row: Row = {
         ...record,
         key: keyOf(record.key),
-        data: typeof record.data == 'string' ? record.data : record.data.slice(),
+        data: typeof data == 'string' || data instanceof Blob ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() : new Uint8Array(data.slice(0)),
         owner: me,
         order: adopted.get(record.key) ?? [started, me, 1, record.key.length, record.key],
       }
