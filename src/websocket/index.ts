@@ -104,7 +104,7 @@ export class ReconnectingWebSocket extends EventTarget implements WebSocket {
     // `protocol`, `extensions` and `binaryType` from it, and the global is read only now.
     function open(target: string | URL, list?: string | string[]) {
       const Native = o.WebSocket ?? globalThis.WebSocket
-      if (!Native) throw new TypeError('no WebSocket: pass the WebSocket option')
+      if (!Native) throw new TypeError('no WebSocket: set options.WebSocket')
       const native = new Native(target, list)
       self.#url = given
       self.#native = native
