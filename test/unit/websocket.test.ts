@@ -558,7 +558,7 @@ describe('options of reconnecting-websocket and partysocket', () => {
     await tick()
     vi.unstubAllGlobals()
     const { error } = errors[0] as Event & { error: Error }
-    expect(String((error.cause as Error).message)).toContain('pass the WebSocket option')
+    expect(String((error.cause as Error).message)).toContain('set options.WebSocket')
   })
 
   test('ignores keys it does not know, so a subclass can pass its own', async () => {
