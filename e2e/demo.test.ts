@@ -220,6 +220,9 @@ describe('npm run demo', () => {
 
   test('blackhole: the heartbeat catches the half-open connection and the socket recovers once it heals', async () => {
     await a.getByTestId('fault-blackhole').click()
+    await a.getByTestId('log').getByText('Blackhole for 8 s (half-open): done').waitFor()
+    const during = (await (await fetch(`${controlUrl}/state`)).json()) as { proxy: { blackholed: boolean } }
+    expect(during.proxy.blackholed).toBe(true)
     // No close comes from the network; the heartbeat (ping after 2 s idle, 2 s timeout) ends it.
     await reactionShows(a, [/close 4000 "heartbeat timeout"/], 10000)
     await reactionShows(a, [/status open → reconnecting/])
