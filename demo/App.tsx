@@ -48,12 +48,15 @@ export function App() {
   const write = useCallback((kind: LogKind, text: string) => {
     setLog((lines) => [{ id: nextId++, at: Date.now(), kind, text }, ...lines].slice(0, LOG_LINES))
   }, [])
+  const react = useCallback((text: string) => {
+    setReaction((current) => current && { ...current, steps: [...current.steps, `+${((Date.now() - current.at) / 1000).toFixed(1)} s ${text}`] })
+  }, [])
   const step = useCallback(
     (text: string) => {
       write('lifecycle', text)
-      setReaction((current) => current && { ...current, steps: [...current.steps, `+${((Date.now() - current.at) / 1000).toFixed(1)} s ${text}`] })
+      react(text)
     },
-    [write],
+    [write, react],
   )
 
   useSocketEvent(socket, 'open', ({ reconnect }) => step(reconnect ? 'open (reconnected)' : 'open'))
@@ -64,7 +67,7 @@ export function App() {
   useSocketEvent(socket, 'error', (error) => {
     write('error', `${error.name}: ${error.message}`)
     setErrors((counts) => ({ ...counts, [error.name]: (counts[error.name] ?? 0) + 1 }))
-    setReaction((current) => current && { ...current, steps: [...current.steps, `+${((Date.now() - current.at) / 1000).toFixed(1)} s ${error.name}`] })
+    react(error.name)
   })
   // From the `state` event rather than a render: the log keeps the order the socket acted in.
   const previous = useRef(socket.state.status)
@@ -73,12 +76,7 @@ export function App() {
     previous.current = status
   })
 
-  const fault = useCallback(
-    (name: string) => {
-      setReaction({ fault: name, at: Date.now(), steps: [] })
-    },
-    [],
-  )
+  const fault = useCallback((name: string) => setReaction({ fault: name, at: Date.now(), steps: [] }), [])
 
   return (
     <div className="page">
