@@ -23,7 +23,8 @@ describe('heartbeat against real servers', () => {
     const log = record(socket)
     await until(socket, () => socket.state.status === 'open')
     socket.send('before')
-    await server.waitForLog(1)
+    // The open handshake's ping is logged too: wait for the frame itself.
+    await server.waitFor((s) => s.log.some((e) => e.data === '"before"'))
 
     proxy.blackhole(true)
     path = server.url
