@@ -2,8 +2,8 @@ import type { Environment, EnvironmentSignal } from './types'
 
 /**
  * The browser as an `Environment`: `navigator.onLine`, `online`/`offline`,
- * `visibilitychange`, and `pagehide`/`pageshow` when the page enters or leaves the
- * back/forward cache. Outside a browser: always online, no signals.
+ * `visibilitychange`, `freeze`/`resume`, and `pagehide`/`pageshow` when the page enters or
+ * leaves the back/forward cache. Outside a browser: always online, no signals.
  */
 export function browserEnvironment(): Required<Pick<Environment, 'online' | 'listen'>> {
   return {
@@ -17,7 +17,8 @@ export function browserEnvironment(): Required<Pick<Environment, 'online' | 'lis
       }
       const each = (method: 'addEventListener' | 'removeEventListener') => {
         for (const type of ['online', 'offline', 'pagehide', 'pageshow']) window[method](type, handle)
-        document[method]('visibilitychange', handle)
+        // Page Lifecycle (Chromium): `resume` follows a freeze, which fails the page's WebSocket.
+        for (const type of ['visibilitychange', 'freeze', 'resume']) document[method](type, handle)
       }
       each('addEventListener')
       return () => each('removeEventListener')

@@ -87,7 +87,8 @@ export function createHeartbeat(
     ping: () => pingAt || sendPing(),
     check() {
       const time = now()
-      if (pingAt ? time - pingAt > timeout : time - lastSeen > interval) fire()
+      // On wake-ups: a deadline that passed while asleep is dead now (no grace ping).
+      if (pingAt ? time - pingAt > timeout : time - lastSeen > interval) pingAt ? dead() : sendPing()
     },
     seen(data) {
       const time = (lastSeen = now())

@@ -208,6 +208,31 @@ describe('visibility', () => {
   })
 })
 
+describe('freeze and resume', () => {
+  test('a socket the browser fails on resume reconnects at once, not after a backoff wait', async () => {
+    const s = setup({ retry: { initialDelay: 30_000, jitter: 'none' } })
+    await tick()
+    s.env.signal('freeze')
+    s.env.signal('resume')
+    s.client().close({ code: 1006, reason: '', wasClean: false })
+    await tick()
+    expect(s.log).toEqual(['open', 'close:1006', 'reconnecting:1:0', 'open:again'])
+  })
+
+  test('resume verifies an open socket at once with a ping, and one whose deadline passed while frozen is dead at once', async () => {
+    const s = setup({ heartbeat: { interval: 1000, timeout: 500 } })
+    const { silence } = pongs(s)
+    await tick()
+    silence()
+    s.env.signal('resume')
+    expect(s.wire).toEqual(['ping', 'ping'])
+    // Frozen: no timer ran, but the wall clock moved past the deadline.
+    vi.setSystemTime(Date.now() + 10_000)
+    s.env.signal('resume')
+    expect(s.log).toEqual(['open', 'error:TimeoutError', 'close:4000', 'reconnecting:1:0'])
+  })
+})
+
 describe('back/forward cache', () => {
   test('pagehide (persisted) closes with 1000 pagehide and suspends; pageshow reconnects and replays', async () => {
     const s = setup()
@@ -245,6 +270,16 @@ describe('back/forward cache', () => {
     expect(signals).toEqual(['pagehide', 'pageshow', 'offline', 'online', 'visible'])
   })
 
+  test('the browser environment reports Page Lifecycle freeze and resume', () => {
+    const signals: string[] = []
+    const stop = browserEnvironment().listen((signal) => signals.push(signal))
+    document.dispatchEvent(new Event('freeze'))
+    document.dispatchEvent(new Event('resume'))
+    stop()
+    document.dispatchEvent(new Event('resume'))
+    expect(signals).toEqual(['freeze', 'resume'])
+  })
+
   test('close() removes every listener it added to window and document', async () => {
     const added = new Map<string, number>()
     const count = (target: EventTarget) => {
@@ -263,7 +298,7 @@ describe('back/forward cache', () => {
     socket.connect()
     socket.close()
     vi.restoreAllMocks()
-    expect(whileOpen).toBe(5)
-    expect(Object.fromEntries(added)).toEqual({ online: 0, offline: 0, visibilitychange: 0, pagehide: 0, pageshow: 0 })
+    expect(whileOpen).toBe(7)
+    expect(Object.fromEntries(added)).toEqual({ online: 0, offline: 0, visibilitychange: 0, freeze: 0, resume: 0, pagehide: 0, pageshow: 0 })
   })
 })
