@@ -2,8 +2,8 @@ import { describe, expect, test } from 'vitest'
 import { recordingWebSocket, startProxy, startServer } from '../server/index.js'
 import { cleanup, connect, until } from './helpers'
 
-// `npm test` runs 60 faults within 60 s; the soak sets CHAOS_FAULTS (DESIGN 10: ≥ 200).
-const faults = Number(process.env.CHAOS_FAULTS ?? 60)
+// `npm test` runs 120 faults within 90 s (issue "delivery": ≥ 100); the soak sets CHAOS_FAULTS (DESIGN 10: ≥ 200).
+const faults = Number(process.env.CHAOS_FAULTS ?? 120)
 const seed = Number(process.env.CHAOS_SEED ?? 14)
 const clients = 4
 const budget = Math.max(60_000, faults * 600)
