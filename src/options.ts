@@ -30,7 +30,7 @@ const off: Record<string, object> = { retry: { maxAttempts: 0 }, queue: { maxMes
  */
 const allowed: Record<string, string> = {
   url: 'a string, a URL or a function',
-  WebSocket: 'a WebSocket constructor function: this runtime has none (in Node pass the "ws" package)',
+  WebSocket: 'a WebSocket constructor function',
   protocols: 'a string, an array or a function',
   binaryType: '"arraybuffer" or "blob"',
   retry: 'a boolean, a number or an object',
@@ -58,7 +58,7 @@ const kindOf = (value: any): string =>
 function check(name: string, value: any, allowed: string, ok = allowed.includes(kindOf(value)) || allowed.includes(`"${value}"`)) {
   const fail = (ErrorClass: typeof TypeError, use: string) => {
     throw new ErrorClass(
-      `createSocket: option ${name} got ${typeof value === 'string' ? `"${value}"` : value && typeof value === 'object' ? 'an object' : String(value)} — use ${use}`,
+      `createSocket: option ${name} got ${typeof value === 'string' ? `"${value}"` : value && typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : String(value)} — use ${use}`,
     )
   }
   // value !== value: NaN is a number, but never a valid one.
@@ -150,7 +150,7 @@ export function normalize(url: unknown, given?: SocketOptions<any, any> | null) 
   const codec: any = options.codec ?? 'json'
   const env = { ...browserEnvironment(), ...options.environment } as Required<Pick<Environment, 'online' | 'listen'>> & Environment
   check('url', url, allowed.url!)
-  check('WebSocket', WebSocket, allowed.WebSocket!)
+  check('WebSocket', WebSocket, allowed.WebSocket! + (options.WebSocket ? '' : ': this runtime has none (in Node pass the "ws" package)'))
   check('codec', codec, '"json", "text" or { encode, decode }', codec === 'json' || codec === 'text' || (typeof codec.encode === 'function' && typeof codec.decode === 'function'))
   check('environment', env, 'an object with online() and listen()', typeof env?.online === 'function' && typeof env.listen === 'function')
   const config = merge('', options, defaults)

@@ -123,3 +123,19 @@ describe('deliver()', () => {
     expect(sent.filter((m) => m.id).every((m) => /^ss[0-9a-z]+-\d+$/.test(m.id))).toBe(true)
   })
 })
+
+describe('settled requests', () => {
+  test('a request that timed out while queued never reaches the server; the app\'s retry runs once', async () => {
+    const server = await ackingServer()
+    server.kill(1000)
+    const socket = connect<{ id: string }, object>(server.url, { heartbeat, retry })
+    socket.on('error', () => {})
+    await expect(socket.request({ op: 'charge' }, { timeout: 200 })).rejects.toThrow('no reply in 200 ms')
+    expect(socket.state.queued).toBe(0)
+    server.kill(0)
+    await until(socket, () => socket.state.status === 'open', 'open')
+    await socket.request({ op: 'charge', retry: true })
+    expect(server.frames.map((frame) => JSON.parse(frame).op)).toEqual(['charge'])
+    expect(JSON.parse(server.frames[0]!).retry).toBe(true)
+  })
+})

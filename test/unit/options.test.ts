@@ -210,3 +210,14 @@ describe('url strings are read as browsers read them, at creation', () => {
     expect(() => toWebSocketUrl('mailto:someone@example.com')).toThrow(TypeError)
   })
 })
+
+describe('validation messages name what they got', () => {
+  test('an array is "an array", not an object', () => {
+    expect(() => createSocket('ws://x/', { heartbeat: [] as never, WebSocket: class {} as never })).toThrow(/option heartbeat got an array/)
+  })
+
+  test('a WebSocket option that is not a constructor says so, without claiming the runtime has none', () => {
+    const make = () => createSocket('ws://x/', { WebSocket: 42 as never })
+    expect(make).toThrow(/option WebSocket got 42 — use a WebSocket constructor function$/)
+  })
+})
