@@ -499,7 +499,7 @@ describe('control endpoint', () => {
     expect([preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([204, '*'])
 
     const missing = await call('/nope')
-    expect(missing.status).toBe(404)
+    expect(missing.status).toBe(400)
     expect(missing.body.error).toMatch(/^no route \/nope; try one of \/drop .*\/state/)
 
     expect(await call('/refuse?on=maybe')).toMatchObject({ status: 400, cors: '*' })

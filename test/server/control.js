@@ -178,7 +178,7 @@ export async function startControl(options) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const route = routes[url.pathname]
     try {
-      if (!route) throw new BadRequest(`no route ${url.pathname}; try one of ${Object.keys(routes).join(' ')}`, 404)
+      if (!route) throw new BadRequest(`no route ${url.pathname}; try one of ${Object.keys(routes).join(' ')}`)
       if (req.method !== 'GET' && req.method !== 'POST') throw new BadRequest(`${req.method}: use GET or POST`, 405)
       const body = req.method === 'POST' ? await readBody(req) : ''
       const result = await route(url.searchParams, body)

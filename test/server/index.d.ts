@@ -145,7 +145,7 @@ export interface Control {
  * HTTP endpoint (GET or POST, JSON answers, CORS `*`) driving a server and proxy: /drop /close /restart /stop /start
  * /refuse /stall /silent /send /publish /blackhole /latency /cut /state /clear. `/restart?down=ms` keeps the server down
  * that long (answering at once); `/blackhole?on=1&for=ms` heals by itself after `for` ms; `/latency?ms=` sets the proxy's
- * delay each way. Bad parameters answer 400 with a message, unknown routes 404.
+ * delay each way. Bad parameters and unknown routes answer 400 with a message.
  */
 export function startControl(options: ControlOptions): Promise<Control>
 
