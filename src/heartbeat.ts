@@ -88,7 +88,9 @@ export function createHeartbeat(
     check() {
       const time = now()
       // On wake-ups: a deadline that passed while asleep is dead now (no grace ping).
-      if (pingAt ? time - pingAt > timeout : time - lastSeen > interval) pingAt ? dead() : sendPing()
+      if (pingAt ? time - pingAt <= timeout : time - lastSeen <= interval) return
+      if (pingAt) dead()
+      else sendPing()
     },
     seen(data) {
       const time = (lastSeen = now())

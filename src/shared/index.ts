@@ -60,7 +60,7 @@ const isBinary = (value: unknown) =>
 const isObject = (message: unknown) => !!message && typeof message === 'object' && !isBinary(message)
 // Errors cross tabs as plain data and come back as the same classes.
 const pack = (error: any) => ({ name: error?.name, message: error?.message ?? String(error), close: error?.close })
-const revive = (data: any) => Object.assign(new ((/Error$/.test(data.name) && (core as any)[data.name]) || Error)(data.message), data)
+const revive = (data: any) => Object.assign(new ((data.name?.endsWith('Error') && (core as any)[data.name]) || Error)(data.message), data)
 const closed = (dropped?: unknown) => new SocketClosedError('socket closed — call connect() to use it again', { dropped })
 
 /**
