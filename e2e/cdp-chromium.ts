@@ -64,7 +64,14 @@ export async function launchCdpChromium({ graceSeconds = 10 } = {}): Promise<Cdp
       await exited
       clearTimeout(late)
     }
-    rmSync(profile, { recursive: true, force: true })
+    // Helpers of the browser (its zygote, crash handler) can outlive it for a moment and
+    // keep writing to the profile: end what is left of its process group, then retry.
+    try {
+      process.kill(-child.pid!, 'SIGKILL')
+    } catch {
+      // The group is gone already.
+    }
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
   }
 
   let endpoint: string
