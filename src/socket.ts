@@ -278,7 +278,7 @@ export function createSocket<In = unknown, Out = unknown>(
       return bad(cause)
     }
     const settled = (checked: Awaited<typeof result> | undefined) => (checked && !checked.issues ? accept(checked.value) : bad('the validator gave no result', checked?.issues))
-    if (!(result instanceof Promise)) return inOrder(mine, () => settled(result))
+    if (!(result instanceof Promise)) return validating ? inOrder(mine, () => settled(result)) : settled(result)
     // A validator that never settles must not stall the frames behind it.
     let limit: unknown
     // Handled at once (its turn may come later): a rejection waiting for it is not unhandled.
@@ -494,7 +494,8 @@ export function createSocket<In = unknown, Out = unknown>(
     const frame: QueuedFrame = { data, size: maxBytes < Infinity ? wireSize(data) : 0, expires, value, seq: ++seq, id, dropped }
     // readyState guards the gap between a close starting and its event: such a socket
     // discards writes silently, so they are queued instead.
-    if (!id && state.status === 'open' && ws?.readyState === 1 && !queue.waiting()) {
+    // The hot path: `frames.length` first, so an empty queue costs no scan.
+    if (!id && state.status === 'open' && ws?.readyState === 1 && (!queue.frames.length || !queue.waiting())) {
       written(ws, frame)
       return true
     }
