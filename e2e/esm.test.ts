@@ -47,6 +47,7 @@ describe('the ESM build in Chromium', () => {
       'QueueOverflowError',
       'SocketClosedError',
       'SteadySocketError',
+      'StorageError',
       'TimeoutError',
       'backoffDelay',
       'browserEnvironment',
@@ -205,7 +206,7 @@ describe('the ESM build in Chromium', () => {
     )
 
     expect(backend.server.handshakes.map((h) => h.url)).toEqual(['/', '/probe'])
-    expect(await page.evaluate(() => window.harness.events)).toEqual(['open', 'close:1008:policy:stop'])
+    expect(await page.evaluate(() => window.harness.events)).toEqual(['open', 'error:ConnectionError', 'close:1008:policy:stop'])
     expect(await page.evaluate(() => window.harness.socket?.state.lastClose)).toEqual({
       code: 1008,
       reason: 'policy',

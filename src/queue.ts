@@ -11,8 +11,6 @@ export interface QueuedFrame {
   value: unknown
   /** The order of the app's calls: frames go out by it, whatever else moves them. */
   seq: number
-  /** What writing it added to the native socket's `bufferedAmount`. */
-  cost?: number
   /** A delivery's id: it stays until acknowledged. */
   id?: string
   /** A delivery written on the current connection. */

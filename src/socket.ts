@@ -79,9 +79,13 @@ export function createSocket<In = unknown, Out = unknown>(
   let seq = 0
   // Deliveries written on this connection and not yet acknowledged.
   let inFlight = 0
-  // Frames `send` wrote since the browser's buffer was last seen empty: those it had not
-  // transmitted when the connection died go back to the queue.
-  let buffered: QueuedFrame[] = []
+  // Every write since the browser's buffer was last seen empty, with what it added to the
+  // buffer; the `send` frames among them that it had not transmitted when the connection
+  // died go back to the queue.
+  let buffered: { cost: number; frame?: QueuedFrame }[] = []
+  // Bytes of a close reply Node's ws may still hold when a server's close frame arrived; set
+  // by every close event (a stale value only ever puts back less).
+  let reply = 0
   // When the connection was lost (or the first attempt began), for `maxElapsed`.
   let lostAt: number | undefined
   // The server's `retryAfter`: no attempt before this time, whatever signal arrives.
@@ -97,8 +101,8 @@ export function createSocket<In = unknown, Out = unknown>(
     createHeartbeat(
       config.heartbeat,
       clock,
-      (data) => ws!.send(data),
-      () => lost({ code: 4000, reason: 'heartbeat timeout', wasClean: false }, new TimeoutError('heartbeat timeout — the server must answer pings (heartbeat.isPong)')),
+      (data) => written(data),
+      () => lost({ code: 4000, reason: 'heartbeat timeout', wasClean: false }, new TimeoutError('heartbeat timeout — does the server answer pings? see heartbeat.isPong')),
       (rtt) => set({ rtt }),
       report,
     )
@@ -142,7 +146,7 @@ export function createSocket<In = unknown, Out = unknown>(
     clearTimeout(timer)
     heartbeat?.stop()
     if (ws) {
-      requeue(ws.bufferedAmount)
+      requeue(ws.bufferedAmount - reply)
       // onerror stays a no-op: Node's `ws` throws on an 'error' event with no listener.
       ws.onopen = ws.onmessage = ws.onclose = null
       try {
@@ -158,11 +162,11 @@ export function createSocket<In = unknown, Out = unknown>(
   function requeue(bytes: number) {
     const back: QueuedFrame[] = []
     // A frame goes back only if all it added to the buffer is still there: browsers count
-    // data bytes, Node's ws headers and a pending close reply too, so each frame's own
-    // share was measured when it was written. At most once rather loses than duplicates.
-    for (let i = buffered.length, frame; i-- && (frame = buffered[i]!).cost && frame.cost! <= bytes; ) {
-      bytes -= frame.cost!
-      back.push(frame)
+    // data bytes, Node's ws headers too, so each write's own share was measured when it was
+    // made, pings and subscriptions included. At most once rather loses than duplicates.
+    for (let i = buffered.length, write; i-- && (write = buffered[i]!).cost && write.cost <= bytes; ) {
+      bytes -= write.cost
+      if (write.frame) back.push(write.frame)
     }
     queue.restore(back)
     for (const frame of back) persist(frame)
@@ -212,6 +216,8 @@ export function createSocket<In = unknown, Out = unknown>(
         socket.onmessage = (event) => received(event.data)
         socket.onclose = ({ code, reason, wasClean }) => {
           const close = { code, reason, wasClean }
+          // A close frame came: ws replies with its code (2 bytes, a 2-byte header, a 4-byte mask).
+          reply = code === 1006 ? 0 : 8
           if (state.status === 'open') lost(close)
           else failed(said(close), close)
         }
@@ -424,7 +430,7 @@ export function createSocket<In = unknown, Out = unknown>(
     const { data, expires, id } = frame
     const key = (frame.key = `${now().toString(36).padStart(9, '0')}-${requests.id()}`)
     frame.saved = Promise.resolve(store.put({ key, data, at: now(), expires, id })).catch((cause) =>
-      cause instanceof StorageError ? report(cause) : overflow(frame, `the outbox store refused it: ${why(cause)}`, cause),
+      cause instanceof StorageError ? report(cause) : overflow(frame, `the store refused it: ${why(cause)}`, cause),
     )
   }
 
@@ -459,10 +465,10 @@ export function createSocket<In = unknown, Out = unknown>(
         if (frame.id) {
           frame.sent = true
           inFlight++
-          socket.send(frame.data)
+          written(frame.data)
         } else {
           unqueue(frame)
-          written(socket, frame)
+          written(frame.data, frame)
         }
       } else if (!expired.length) break
       // Listeners of these errors may send: the loop takes their frames in this flush.
@@ -471,14 +477,14 @@ export function createSocket<In = unknown, Out = unknown>(
     if (mine === epoch && state.status === 'open') set(counts())
   }
 
-  /** Writes a `send` frame, remembering what it added to the browser's buffer. */
-  function written(socket: NativeSocket, frame: QueuedFrame) {
+  /** Writes to the open native socket, remembering what it added to the browser's buffer; `frame` is a `send` frame. */
+  function written(data: WireData, frame?: QueuedFrame) {
+    const socket = ws!
     const before = socket.bufferedAmount
     // An empty buffer: everything written before was transmitted.
     if (!before) buffered = []
-    socket.send(frame.data)
-    frame.cost = socket.bufferedAmount - before
-    buffered.push(frame)
+    socket.send(data)
+    buffered.push({ cost: socket.bufferedAmount - before, frame })
   }
 
   /** Writes now when open and nothing waits, else queues; `true` when written now. */
@@ -496,7 +502,7 @@ export function createSocket<In = unknown, Out = unknown>(
     // discards writes silently, so they are queued instead.
     // The hot path: `frames.length` first, so an empty queue costs no scan.
     if (!id && state.status === 'open' && ws?.readyState === 1 && (!queue.frames.length || !queue.waiting())) {
-      written(ws, frame)
+      written(data, frame)
       return true
     }
     if (state.status === 'idle') start(true)
@@ -510,7 +516,7 @@ export function createSocket<In = unknown, Out = unknown>(
   /** Sends a subscription's message (a value or a function) now; the socket is open. */
   function transmit(message: unknown) {
     try {
-      ws!.send(encode(codec, produce(message)))
+      written(encode(codec, produce(message)))
     } catch (cause) {
       report(new MessageError(`subscription message failed: ${why(cause)}`, { data: message, cause }))
     }
