@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { expect, test, vi } from 'vitest'
 import { createSocket, type EnvironmentSignal, type SocketEventName, type SteadySocket } from '../../src/index'
+import { countingEnvironment } from '../server/index.js'
 import { fakeEnvironment, mockServer, useFakeTime } from './helpers'
 
 useFakeTime()
@@ -34,26 +35,6 @@ interface Model {
 
 let counter = 0
 let steps = 0
-
-/** The socket's timers, counted through the injected environment. */
-function countingTimers() {
-  const timers = new Set<unknown>()
-  return {
-    timers,
-    setTimeout(fn: () => void, ms: number) {
-      const id = setTimeout(() => {
-        timers.delete(id)
-        fn()
-      }, ms)
-      timers.add(id)
-      return id
-    },
-    clearTimeout(id: unknown) {
-      timers.delete(id)
-      clearTimeout(id as ReturnType<typeof setTimeout>)
-    },
-  }
-}
 
 function invariants(r: Real) {
   steps++
@@ -128,16 +109,17 @@ const commands = [
 function realWorld(): Real {
   const mock = mockServer()
   const env = fakeEnvironment()
-  const clock = countingTimers()
+  // The socket's timers, counted through the injected environment.
+  const { environment: counted, timers } = countingEnvironment()
   const server = { refusing: false, silent: false }
   mock.server.on('connection', (client) => {
     if (server.refusing) return client.close({ code: 1011, reason: '', wasClean: false })
     client.on('message', (data) => data === 'ping' && !server.silent && client.send('pong'))
   })
-  const real: Real = { socket: undefined as never, mock, env, timers: clock.timers, events: [], pending: new Set(), reported: new Set(), finalClose: false, server, errors: [] }
+  const real: Real = { socket: undefined as never, mock, env, timers, events: [], pending: new Set(), reported: new Set(), finalClose: false, server, errors: [] }
   const socket = createSocket<unknown, string>(mock.url, {
     WebSocket: mock.WebSocket,
-    environment: { ...env.environment, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout },
+    environment: { ...env.environment, setTimeout: counted.setTimeout, clearTimeout: counted.clearTimeout },
     heartbeat: { interval: 2000, timeout: 1000 },
     retry: { initialDelay: 200, maxDelay: 2000, maxAttempts: 8 },
     queue: { maxMessages: 20 },
