@@ -444,14 +444,20 @@ export function createSocket<In = unknown, Out = unknown>(
       if (record.id)
         requests.pending.set(record.id, () => {
           requests.pending.delete(record.id!)
-          inFlight -= +!!frame.sent
-          unqueue(frame)
-          pump()
+          release(frame)
         })
       return frame
     })
     queue.restore(frames)
     if (records.length) emit('restored', { messages: records.length, deliveries: records.flatMap((record) => record.id ?? []) })
+  }
+
+  /** Takes a settled request or delivery out of the queue (and the window); what waited behind it may go. */
+  function release(frame: QueuedFrame) {
+    inFlight -= +!!frame.sent
+    unqueue(frame)
+    if (state.status === 'open') pump()
+    else set(counts())
   }
 
   /** Writes waiting frames in order while the connection takes them; deliveries wait for room in the window. */
@@ -506,8 +512,9 @@ export function createSocket<In = unknown, Out = unknown>(
       return true
     }
     if (state.status === 'idle') start(true)
-    for (const out of queue.push(frame)) overflow(out, 'the queue is full')
-    if (queue.frames.includes(frame)) persist(frame)
+    const pushedOut = queue.push(frame)
+    for (const out of pushedOut) overflow(out, 'the queue is full')
+    if (!pushedOut.includes(frame)) persist(frame)
     if (state.status === 'open') pump()
     else set(counts())
     return frame
@@ -527,14 +534,7 @@ export function createSocket<In = unknown, Out = unknown>(
     if (!message || typeof message !== 'object' || isBinary(message)) return Promise.reject(new TypeError('the message must be an object'))
     return requests.start(message, timeout, signal, (copy, id, settle) => {
       const frame = write(encode(codec, copy), message, keep ? id : undefined, settle, keep ? now() + timeout : undefined)
-      return () => {
-        if (typeof frame === 'object') {
-          inFlight -= +!!frame.sent
-          unqueue(frame)
-          if (state.status === 'open') pump()
-          else set(counts())
-        }
-      }
+      return () => typeof frame === 'object' && release(frame)
     })
   }
 
