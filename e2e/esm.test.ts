@@ -1,30 +1,22 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { launchChromium, openPage, startBackend, startStatic, type Backend, type StaticServer } from './harness'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { openPage, startBackend, type Backend } from './harness'
+import { useChromium } from './use-chromium'
 
 // The ESM build (`dist/steadysocket.js`) imported by a `<script type="module">` page, in
 // Chromium, against a real echo server, a fault proxy and the control endpoint.
 
-let browser: Browser
-let web: StaticServer
+const launched = useChromium()
 let backend: Backend
 let context: BrowserContext
 let page: Page
 let pageErrors: string[]
 
-beforeAll(async () => {
-  browser = await launchChromium()
-  web = await startStatic()
-})
 
-afterAll(async () => {
-  await browser?.close()
-  await web?.close()
-})
 
 beforeEach(async () => {
   backend = await startBackend()
-  ;({ context, page, errors: pageErrors } = await openPage(browser, `${web.url}/esm.html`))
+  ;({ context, page, errors: pageErrors } = await openPage(launched.browser, `${launched.web.url}/esm.html`))
 })
 
 afterEach(async () => {

@@ -1,30 +1,22 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { startHostile, type HostileServer } from '../test/server/index.js'
-import { launchChromium, openPage, startStatic, type StaticServer } from './harness'
+import { openPage } from './harness'
+import { useChromium } from './use-chromium'
 
 // What only a browser shows: how Chromium itself fails a connection on bad input from a
 // server, and what it lets the page see of a refused upgrade.
 
-let browser: Browser
-let web: StaticServer
+const launched = useChromium()
 let context: BrowserContext
 let page: Page
 let pageErrors: string[]
 const servers: HostileServer[] = []
 
-beforeAll(async () => {
-  browser = await launchChromium()
-  web = await startStatic()
-})
 
-afterAll(async () => {
-  await browser?.close()
-  await web?.close()
-})
 
 beforeEach(async () => {
-  ;({ context, page, errors: pageErrors } = await openPage(browser, `${web.url}/esm.html`))
+  ;({ context, page, errors: pageErrors } = await openPage(launched.browser, `${launched.web.url}/esm.html`))
 })
 
 afterEach(async () => {

@@ -1,32 +1,28 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { launchChromium, openPage, startBackend, startStatic, type Backend, type StaticServer } from './harness'
+import { openPage, startBackend, type Backend } from './harness'
+import { useChromium } from './use-chromium'
 
 // `dist/steadysocket.iife.js` loaded by a plain `<script>` tag, as from a CDN: the page
 // uses only the global `SteadySocket`.
 
-let browser: Browser
-let web: StaticServer
+const launched = useChromium()
 let backend: Backend
 let context: BrowserContext
 let page: Page
 let pageErrors: string[]
 
 beforeAll(async () => {
-  browser = await launchChromium()
-  web = await startStatic()
   backend = await startBackend()
 })
 
 afterAll(async () => {
-  await browser?.close()
-  await web?.close()
   await backend?.close()
 })
 
 beforeEach(async () => {
   backend.server.clearLog()
-  ;({ context, page, errors: pageErrors } = await openPage(browser, `${web.url}/iife.html`))
+  ;({ context, page, errors: pageErrors } = await openPage(launched.browser, `${launched.web.url}/iife.html`))
 })
 
 afterEach(async () => {

@@ -4,34 +4,25 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { startServer, type TestServer } from '../test/server/index.js'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js'
-import { launchChromium, startStatic, type StaticServer } from './harness'
+import { useChromium } from './use-chromium'
 // `window.outbox` (e2e/pages/outbox.js) is typed there.
 import type {} from './outbox-store.test'
 
 // A socket with `queue: { store: indexedDBStore({ name }) }` in Chromium, built files only,
 // against a real echo server on 127.0.0.1 (its echo of a delivery is the acknowledgement).
 
-let browser: Browser
-let web: StaticServer
+const launched = useChromium()
 let server: TestServer
 let context: BrowserContext
 let pageErrors: string[]
 let name: string
 let names = 0
 
-beforeAll(async () => {
-  browser = await launchChromium()
-  web = await startStatic()
-})
 
-afterAll(async () => {
-  await browser?.close()
-  await web?.close()
-})
 
 beforeEach(async () => {
   server = await startServer({ mode: 'echo' })
-  context = await browser.newContext()
+  context = await launched.browser.newContext()
   context.setDefaultTimeout(10000)
   pageErrors = []
   name = `socket-user-${++names}`
@@ -43,7 +34,7 @@ afterEach(async () => {
   expect(pageErrors).toEqual([])
 })
 
-async function tab(into = context, origin = web.url): Promise<Page> {
+async function tab(into = context, origin = launched.web.url): Promise<Page> {
   const page = await into.newPage()
   page.on('pageerror', (error) => pageErrors.push(String(error)))
   await page.goto(`${origin}/outbox.html`)
@@ -209,7 +200,7 @@ describe('a socket with a durable outbox in Chromium', () => {
     const page = await tab()
     const cdp = await context.newCDPSession(page)
     // Chromium reads the quota when the database opens, so the override comes first.
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: web.url, quotaSize: 1_000_000 })
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: launched.web.url, quotaSize: 1_000_000 })
     try {
       await connect(page)
       await page.evaluate(() => void window.outbox.deliver({ text: 'small' }))
@@ -232,7 +223,7 @@ describe('a socket with a durable outbox in Chromium', () => {
         'error:QueueOverflowError',
       ])
     } finally {
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: web.url })
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: launched.web.url })
     }
 
     server.refuse(false)
@@ -249,7 +240,7 @@ describe('a socket with a durable outbox and the back/forward cache', () => {
   let cacheable: { url: string; close(): Promise<void> }
 
   beforeAll(async () => {
-    cacheable = await startCacheable(web.url)
+    cacheable = await startCacheable(launched.web.url)
     cachingBrowser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       args: CHROMIUM_ARGS,

@@ -1,6 +1,6 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { launchChromium, startStatic, type StaticServer } from './harness'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { useChromium } from './use-chromium'
 
 // The built `steadysocket/outbox` (dist/outbox.js, loaded through an import map with the
 // core) driven directly from pages in Chromium: what it keeps across reloads, crashes and
@@ -30,25 +30,16 @@ declare global {
   }
 }
 
-let browser: Browser
-let web: StaticServer
+const launched = useChromium()
 let context: BrowserContext
 let pageErrors: string[]
 let name: string
 let names = 0
 
-beforeAll(async () => {
-  browser = await launchChromium()
-  web = await startStatic()
-})
 
-afterAll(async () => {
-  await browser?.close()
-  await web?.close()
-})
 
 beforeEach(async () => {
-  context = await browser.newContext()
+  context = await launched.browser.newContext()
   context.setDefaultTimeout(10000)
   pageErrors = []
   name = `user-${++names}`
@@ -63,7 +54,7 @@ afterEach(async () => {
 async function tab({ store = true } = {}): Promise<Page> {
   const page = await context.newPage()
   page.on('pageerror', (error) => pageErrors.push(String(error)))
-  await page.goto(`${web.url}/outbox.html`)
+  await page.goto(`${launched.web.url}/outbox.html`)
   await page.waitForFunction(() => window.outbox !== undefined)
   if (store) await page.evaluate((n) => void window.outbox.open(n), name)
   return page
@@ -302,7 +293,7 @@ describe('indexedDBStore in Chromium', () => {
     const page = await tab({ store: false })
     const cdp = await context.newCDPSession(page)
     // Chromium reads the quota when the database opens, so the override comes first.
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: web.url, quotaSize: 1_000_000 })
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: launched.web.url, quotaSize: 1_000_000 })
     try {
       await page.evaluate((n) => void window.outbox.open(n), name)
       expect(await put(page, '1', 'small')).toBe('ok')
@@ -315,7 +306,7 @@ describe('indexedDBStore in Chromium', () => {
       expect(big).toBe('rejected:QuotaExceededError')
       expect(await put(page, '3', 'still stored')).toBe('ok')
     } finally {
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: web.url })
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: launched.web.url })
     }
     await reload(page)
 

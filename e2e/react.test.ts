@@ -1,14 +1,14 @@
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { build, type Rolldown } from 'vite'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { dist, launchChromium, openPage, root, startBackend, startStatic, type Backend, type StaticServer } from './harness'
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { dist, openPage, root, startBackend, type Backend } from './harness'
+import { useChromium } from './use-chromium'
 
 // A React page using the built adapter (dist/react.js), bundled the way an app would
 // bundle it: `steadysocket` resolves to dist/steadysocket.js, react comes from node_modules.
 
-let browser: Browser
-let web: StaticServer
+const launched = useChromium()
 let bundle: string
 let backend: Backend
 let context: BrowserContext
@@ -41,22 +41,16 @@ async function bundlePage(): Promise<string> {
 }
 
 beforeAll(async () => {
-  browser = await launchChromium()
-  web = await startStatic()
   bundle = await bundlePage()
-  web.put('/react/app.js', bundle)
+  launched.web.put('/react/app.js', bundle)
 })
 
-afterAll(async () => {
-  await browser?.close()
-  await web?.close()
-})
 
 beforeEach(async () => {
   backend = await startBackend()
   ;({ context, page, errors: pageErrors } = await openPage(
-    browser,
-    `${web.url}/react.html?ws=${encodeURIComponent(backend.server.url)}`,
+    launched.browser,
+    `${launched.web.url}/react.html?ws=${encodeURIComponent(backend.server.url)}`,
     { harness: false },
   ))
 })

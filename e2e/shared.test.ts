@@ -1,7 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { startServer, type TestServer } from '../test/server/index.js'
-import { launchChromium, startStatic, type StaticServer } from './harness'
+import { useChromium } from './use-chromium'
 
 // `steadysocket/shared` built (dist/shared.js, the core by package name through an import
 // map) in several pages of one Chromium context: tabs of one origin, 127.0.0.1 being a
@@ -27,25 +27,16 @@ declare global {
   }
 }
 
-let browser: Browser
-let web: StaticServer
+const launched = useChromium()
 let server: TestServer
 let context: BrowserContext
 let errors: string[]
 
-beforeAll(async () => {
-  browser = await launchChromium()
-  web = await startStatic()
-})
 
-afterAll(async () => {
-  await browser?.close()
-  await web?.close()
-})
 
 beforeEach(async () => {
   server = await startServer({ mode: 'echo' })
-  context = await browser.newContext()
+  context = await launched.browser.newContext()
   // Generous: several pages start at once on a loaded machine; every wait ends on its condition.
   context.setDefaultTimeout(20000)
   errors = []
@@ -61,7 +52,7 @@ afterEach(async () => {
 async function openTab(options: Record<string, unknown> = {}): Promise<Page> {
   const page = await context.newPage()
   page.on('pageerror', (error) => errors.push(String(error)))
-  await page.goto(`${web.url}/shared.html`)
+  await page.goto(`${launched.web.url}/shared.html`)
   // Polled on a timer: the default (animation frames) never runs in a tab in the background.
   await page.waitForFunction(() => window.tab !== undefined, undefined, { polling: 50 })
   await page.evaluate(([url, o]) => window.tab.open(url, o), [server.url, options] as const)
@@ -159,7 +150,7 @@ describe('steadysocket/shared in Chromium', { timeout: 60000 }, () => {
     for (let i = 0; i < 2; i++) {
       const page = await context.newPage()
       page.on('pageerror', (error) => errors.push(String(error)))
-      await page.goto(`${web.url}/iife.html`)
+      await page.goto(`${launched.web.url}/iife.html`)
       await page.evaluate((url) => {
         const global = window as unknown as IifeWindow
         global.shared = global.SteadySocket.createSharedSocket(url, { name: 'e2e:iife' })

@@ -1,27 +1,19 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { launchChromium, openPage, startBackend, startStatic, type Backend, type StaticServer } from './harness'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { openPage, startBackend, type Backend } from './harness'
+import { useChromium } from './use-chromium'
 
 // dist/websocket.js in Chromium: an app written for the native WebSocket, unchanged but for
 // its import (e2e/pages/websocket-app.js); the class beside the native WebSocket; and the
 // class on the IIFE's SteadySocket global.
 
-let browser: Browser
-let web: StaticServer
+const launched = useChromium()
 let backend: Backend
 let context: BrowserContext
 let page: Page
 let pageErrors: string[]
 
-beforeAll(async () => {
-  browser = await launchChromium()
-  web = await startStatic()
-})
 
-afterAll(async () => {
-  await browser?.close()
-  await web?.close()
-})
 
 beforeEach(async () => {
   backend = await startBackend()
@@ -43,7 +35,7 @@ describe('a native-WebSocket app on steadysocket/websocket', () => {
   const shown = (text: string) => page.waitForFunction((text) => [...document.querySelectorAll('#log li')].some((item) => item.textContent === text), text)
 
   test('keeps working through a server restart and a half-open blackhole', async () => {
-    ;({ context, page, errors: pageErrors } = await openPage(browser, `${web.url}/websocket.html?ws=${encodeURIComponent(backend.proxy.url)}`, { harness: false }))
+    ;({ context, page, errors: pageErrors } = await openPage(launched.browser, `${launched.web.url}/websocket.html?ws=${encodeURIComponent(backend.proxy.url)}`, { harness: false }))
     await page.waitForFunction(() => (document.querySelector('#status') as HTMLOutputElement).value === 'open')
     await say('one')
     await shown('one')
@@ -115,7 +107,7 @@ describe('beside the native WebSocket in Chromium', () => {
   }`
 
   test('reads and fires as the native WebSocket does', async () => {
-    ;({ context, page, errors: pageErrors } = await openPage(browser, `${web.url}/websocket-native.html`, { harness: false }))
+    ;({ context, page, errors: pageErrors } = await openPage(launched.browser, `${launched.web.url}/websocket-native.html`, { harness: false }))
     const native = await page.evaluate(`(${observe})(['native', ${JSON.stringify(backend.server.url)}])`)
     const ours = await page.evaluate(`(${observe})(['steadysocket', ${JSON.stringify(backend.server.url)}])`)
     expect(ours).toEqual(native)
@@ -141,7 +133,7 @@ describe('beside the native WebSocket in Chromium', () => {
 
 describe('the IIFE build', () => {
   test('puts ReconnectingWebSocket on the SteadySocket global, working', async () => {
-    ;({ context, page, errors: pageErrors } = await openPage(browser, `${web.url}/iife.html`))
+    ;({ context, page, errors: pageErrors } = await openPage(launched.browser, `${launched.web.url}/iife.html`))
     const echoed = await page.evaluate(
       (url) =>
         new Promise<unknown>((resolve) => {
