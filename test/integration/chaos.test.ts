@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { recordingWebSocket, startProxy, startServer } from '../server/index.js'
+import { seededRandom } from '../../bench/lib/stats.mjs'
 import { cleanup, connect, until } from './helpers'
 
 // `npm test` runs 120 faults within 90 s (issue "delivery": ≥ 100); the soak sets CHAOS_FAULTS (DESIGN 10: ≥ 200).
@@ -8,15 +9,8 @@ const seed = Number(process.env.CHAOS_SEED ?? 14)
 const clients = 4
 const budget = Math.max(60_000, faults * 600)
 
-/** A small seeded PRNG (mulberry32): the same faults, in the same order, on every run. */
-function prng(state: number) {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// A seeded PRNG (mulberry32): the same faults, in the same order, on every run.
+const prng = (seed: number): (() => number) => seededRandom(seed)
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -4,18 +4,10 @@ import { retryDefaults, retryDelay } from '../../src/backoff'
 import { retryAfter } from '../../src/close-codes'
 import { normalize } from '../../src/options'
 import type { RetryOptions } from '../../src/types'
+import { seededRandom } from '../../bench/lib/stats.mjs'
 
-/** mulberry32: a seeded source so the distribution tests repeat exactly. */
-function seeded(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// A seeded source (mulberry32) so the distribution tests repeat exactly.
+const seeded = (seed: number): (() => number) => seededRandom(seed)
 
 /** Counts of `values` in `buckets` equal bins over [from, to). */
 function bins(values: number[], from: number, to: number, buckets: number) {
