@@ -60,10 +60,14 @@ async function openTab(options: Record<string, unknown> = {}): Promise<Page> {
   return page
 }
 
-/** The first tab alone (it leads), then the others at once. */
+/**
+ * Tabs opened one after another: the first leads, and the others queue for the leader's lock
+ * in the order they opened (Web Locks grant in request order), so the second takes over.
+ */
 async function openTabs(count: number, options?: Record<string, unknown>) {
-  const first = await openTab(options)
-  return [first, ...(await Promise.all(Array.from({ length: count - 1 }, () => openTab(options))))]
+  const pages: Page[] = []
+  for (let i = 0; i < count; i++) pages.push(await openTab(options))
+  return pages
 }
 
 const events = (page: Page) => page.evaluate(() => window.tab.events)
