@@ -77,6 +77,8 @@ export function createSocket<In = unknown, Out = unknown>(
   // Incoming frames wait here while an async validation runs, so delivery keeps arrival order.
   let validating: Promise<unknown> | undefined
   let seq = 0
+  // Ids of deliveries restored from the store and not yet acknowledged.
+  const restored = new Set<string>()
   // Deliveries written on this connection and not yet acknowledged.
   let inFlight = 0
   // Every write since the browser's buffer was last seen empty, with what it added to the
@@ -438,18 +440,27 @@ export function createSocket<In = unknown, Out = unknown>(
   function adopt(records: OutboxRecord[]) {
     // Before everything queued here, and before what earlier adoptions brought.
     const first = Math.min(0, queue.frames[0]?.seq ?? 0) - records.length
-    const frames = records.map((record, i): QueuedFrame => {
-      const frame: QueuedFrame = { data: record.data, size: 0, expires: record.expires ?? Infinity, value: record.data, seq: first + i, key: record.key, saved: Promise.resolve(), id: record.id }
+    const frames = records.flatMap((record, i): QueuedFrame[] => {
+      const { id, key } = record
+      // A call here holds this delivery already (a tab handed it to this new leader): its own frame goes, not the stored copy.
+      if (id && requests.pending.has(id)) {
+        void store!.delete(key)
+        return []
+      }
+      const frame: QueuedFrame = { data: record.data, size: 0, expires: record.expires ?? Infinity, value: record.data, seq: first + i, key, saved: Promise.resolve(), id }
       // A restored delivery is settled by its acknowledgement like one made on this page.
-      if (record.id)
-        requests.pending.set(record.id, () => {
-          requests.pending.delete(record.id!)
+      if (id) {
+        restored.add(id)
+        requests.pending.set(id, () => {
+          requests.pending.delete(id)
+          restored.delete(id)
           release(frame)
         })
-      return frame
+      }
+      return [frame]
     })
     queue.restore(frames)
-    if (records.length) emit('restored', { messages: records.length, deliveries: records.flatMap((record) => record.id ?? []) })
+    if (frames.length) emit('restored', { messages: frames.length, deliveries: frames.flatMap((frame) => frame.id ?? []) })
   }
 
   /** Takes a settled request or delivery out of the queue (and the window); what waited behind it may go. */
@@ -532,6 +543,10 @@ export function createSocket<In = unknown, Out = unknown>(
   /** Starts a request or delivery: a frame with an id that settles on the reply (or ack). */
   function correlated(message: unknown, timeout: number, signal: AbortSignal | undefined, keep: boolean) {
     if (!message || typeof message !== 'object' || isBinary(message)) return Promise.reject(new TypeError('the message must be an object'))
+    // The caller of a delivery restored from the store calls again with its id (a tab handing it
+    // to a new leader): the call takes the stored copy's place, so its promise gets the ack.
+    const own = (message as Record<string, unknown>)[config.request.idField] as string
+    if (keep && restored.has(own)) requests.pending.get(own)!(undefined)
     return requests.start(message, timeout, signal, (copy, id, settle) => {
       const frame = write(encode(codec, copy), message, keep ? id : undefined, settle, keep ? now() + timeout : undefined)
       return () => typeof frame === 'object' && release(frame)

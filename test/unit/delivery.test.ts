@@ -144,3 +144,50 @@ describe('what the browser had not transmitted', () => {
     expect(s.socket.state.queued).toBe(0)
   })
 })
+
+describe('deliver() with a durable store: a call and a stored copy of the same delivery', () => {
+  /** A store holding one delivery that a page (or leader tab) now gone left behind. */
+  function leftBehind(id: string) {
+    const deleted: string[] = []
+    const store = {
+      adopt: async () => [{ key: 'k1', data: JSON.stringify({ id, text: 'left' }), at: 1, id }],
+      put() {},
+      delete: (key: string) => void deleted.push(key),
+    }
+    return { store, deleted }
+  }
+
+  test('handed in before the store is adopted (a follower re-sends to a new leader): one frame goes, the call resolves on its ack', async () => {
+    const { store, deleted } = leftBehind('d1')
+    const s = setup<Ack, object>({ lazy: true, queue: { store } })
+    acks(s)
+    const restored: unknown[] = []
+    s.socket.on('restored', (event) => restored.push(event))
+    const done = s.socket.deliver({ id: 'd1', text: 'left' })
+    await tick(100)
+    await expect(done).resolves.toBeUndefined()
+    expect({ sent: ids(s.wire), deleted, restored, unacked: s.socket.state.unacked }).toEqual({ sent: ['d1'], deleted: ['k1', expect.stringMatching(/^(?!k1)/)], restored: [], unacked: 0 })
+  })
+
+  test('handed in after the store was adopted: the call takes the stored copy\'s place and resolves on the ack, nothing waits for ever', async () => {
+    const { store } = leftBehind('d1')
+    const s = setup<Ack, object>({ queue: { store } })
+    const acking = acks(s)
+    acking(false)
+    await tick(100)
+    expect([s.socket.state.status, ids(s.wire), s.socket.state.unacked]).toEqual(['open', ['d1'], 1])
+    acking(true)
+    const done = s.socket.deliver({ id: 'd1', text: 'left' })
+    await tick(100)
+    await expect(done).resolves.toBeUndefined()
+    expect([ids(s.wire), s.socket.state.unacked, s.socket.state.queued]).toEqual([['d1', 'd1'], 0, 0])
+  })
+
+  test('a live call with an id already pending is still refused', async () => {
+    const s = setup<Ack, object>()
+    acks(s)(false)
+    await tick()
+    void s.socket.deliver({ id: 'same' }).catch(() => {})
+    await expect(s.socket.deliver({ id: 'same' })).rejects.toThrow(/already pending/)
+  })
+})
