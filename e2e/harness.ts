@@ -20,7 +20,7 @@ const pages = join(root, 'e2e', 'pages')
 
 
 /** Files the e2e pages load; `npm run build` makes them. */
-export const BUILT = ['steadysocket.js', 'steadysocket.iife.js', 'react.js', 'outbox.js', 'worker-timers.js', 'websocket.js']
+export const BUILT = ['steadysocket.js', 'steadysocket.iife.js', 'react.js', 'outbox.js', 'shared.js', 'worker-timers.js', 'websocket.js']
 
 /** Why the e2e suite cannot run here, with how to fix it; `undefined` when it can. */
 export function missingPrerequisite(): string | undefined {
