@@ -1,12 +1,18 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { SocketState, SteadySocket } from 'steadysocket'
 import { useSocket, useSocketEvent, useSocketState } from 'steadysocket/react'
+import { createSharedSocket, type SharedSocket } from 'steadysocket/shared'
 import { Chat } from './Chat'
 import { WS_URL } from './control'
 import { environment } from './environment'
 import { Faults } from './Faults'
 import { Storm } from './Storm'
 import type { In, Out } from './protocol'
+import { USER } from './tab'
+import { Tabs } from './Tabs'
+
+/** The tabs of one user share one connection under this name. */
+const NAME = `demo:${USER}`
 
 /**
  * The options the demo runs with, shown on the page. The heartbeat is short so a
@@ -14,6 +20,8 @@ import type { In, Out } from './protocol'
  */
 const OPTIONS = {
   key: 'demo',
+  factory: createSharedSocket,
+  name: NAME,
   heartbeat: { interval: 2000, timeout: 2000 },
   connectTimeout: 4000,
   environment,
@@ -40,7 +48,8 @@ export interface Reaction {
 let nextId = 0
 
 export function App() {
-  const socket = useSocket<In, Out>(WS_URL, OPTIONS)
+  // The factory is createSharedSocket, so the socket also has a `role`.
+  const socket = useSocket<In, Out>(WS_URL, OPTIONS) as SharedSocket<In, Out>
   const [log, setLog] = useState<LogEntry[]>([])
   const [reaction, setReaction] = useState<Reaction | null>(null)
   const [errors, setErrors] = useState<Record<string, number>>({})
@@ -76,6 +85,8 @@ export function App() {
     previous.current = status
   })
 
+  useEffect(() => socket.on('role', (role) => step(`this tab is now the ${role}`)), [socket, step])
+
   const fault = useCallback((name: string) => setReaction({ fault: name, at: Date.now(), steps: [] }), [])
 
   return (
@@ -86,10 +97,13 @@ export function App() {
         </h1>
         <p className="lede">
           A real WebSocket to a local server through a fault-injecting proxy. Break the network with the buttons and watch
-          the socket recover. Open this page in a second tab to chat across outages.
+          the socket recover. Open this page in more tabs: they share that one connection, and chat across outages.
         </p>
       </header>
       <main>
+        <section className="card tabs-card">
+          <Tabs socket={socket} name={NAME} />
+        </section>
         <section className="card status-card">
           <Status socket={socket} />
         </section>
@@ -177,7 +191,8 @@ function Status({ socket }: { socket: SteadySocket<In, Out> }) {
       </div>
       <p className="options">
         <code>
-          useSocket(url, {'{'} heartbeat: {'{'} interval: 2000, timeout: 2000 {'}'}, connectTimeout: 4000, environment {'}'})
+          useSocket(url, {'{'} factory: createSharedSocket, name: '{NAME}', heartbeat: {'{'} interval: 2000, timeout: 2000 {'}'},
+          connectTimeout: 4000, environment {'}'})
         </code>
       </p>
     </>

@@ -1,10 +1,10 @@
 import { useRef, useState, type FormEvent } from 'react'
-import type { SteadySocket } from 'steadysocket'
-import { useSocketState, useSubscription } from 'steadysocket/react'
+import { useSocketEvent, useSocketState, useSubscription } from 'steadysocket/react'
+import type { SharedSocket } from 'steadysocket/shared'
 import type { LogKind } from './App'
 import { CHAT_TOPIC, isChatEvent, type ChatPost, type In, type Out } from './protocol'
+import { TAB } from './tab'
 
-const NAME = `tab-${Math.random().toString(36).slice(2, 6)}`
 const LINES = 100
 
 interface Line extends ChatPost {
@@ -15,7 +15,7 @@ interface Pending extends ChatPost {
   queued: boolean
 }
 
-export function Chat({ socket, write }: { socket: SteadySocket<In, Out>; write: (kind: LogKind, text: string) => void }) {
+export function Chat({ socket, write }: { socket: SharedSocket<In, Out>; write: (kind: LogKind, text: string) => void }) {
   const [lines, setLines] = useState<Line[]>([])
   const [pending, setPending] = useState<Pending[]>([])
   const [text, setText] = useState('')
@@ -35,30 +35,46 @@ export function Chat({ socket, write }: { socket: SteadySocket<In, Out>; write: 
       if (!isChatEvent(message)) return
       lastSeq.current = Math.max(lastSeq.current, message.seq)
       const post = message.data
-      setLines((previous) => [...previous, { ...post, seq: message.seq }].slice(-LINES))
+      const seq = message.seq
+      // In seq order and once each: the history asked for below reaches every tab, and may
+      // come after events this tab already has.
+      setLines((previous) =>
+        previous.some((line) => line.seq === seq) ? previous : [...previous, { ...post, seq }].sort((x, y) => x.seq - y.seq).slice(-LINES),
+      )
       setPending((previous) => previous.filter((p) => p.cid !== post.cid))
     },
   )
+
+  // A tab that joins a shared connection sends no subscribe frame of its own (the leader's
+  // subscription already brings the chat), so the server replays nothing for it: on its first
+  // open, a follower asks for the history once, and the other tabs drop what they have.
+  const joined = useRef(false)
+  useSocketEvent(socket, 'open', () => {
+    if (joined.current) return
+    joined.current = true
+    if (socket.role === 'follower') socket.send({ type: 'subscribe', topic: CHAT_TOPIC, from: 0 })
+  })
 
   const submit = (event: FormEvent) => {
     event.preventDefault()
     const trimmed = text.trim()
     if (!trimmed) return
-    const post: ChatPost = { from: NAME, text: trimmed, cid: `${NAME}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}` }
-    const written = socket.send({ type: 'publish', topic: CHAT_TOPIC, data: post })
-    if (!written) write('chat', `queued "${trimmed}" (${status}): it goes out after the next open`)
-    setPending((previous) => [...previous, { ...post, queued: !written }])
+    const post: ChatPost = { from: TAB, text: trimmed, cid: `${TAB}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}` }
+    // A follower's send() is false even while open: the frame goes to the leader tab first.
+    const queued = !socket.send({ type: 'publish', topic: CHAT_TOPIC, data: post }) && status !== 'open'
+    if (queued) write('chat', `queued "${trimmed}" (${status}): it goes out after the next open`)
+    setPending((previous) => [...previous, { ...post, queued }])
     setText('')
   }
 
   return (
     <>
       <h2>
-        Chat <span className="muted">you are {NAME}</span>
+        Chat <span className="muted">you are {TAB}</span>
       </h2>
       <ol className="chat" data-testid="chat">
         {lines.map((line) => (
-          <li key={`${line.seq}-${line.cid}`} className={line.from === NAME ? 'mine' : ''} data-testid="chat-line">
+          <li key={`${line.seq}-${line.cid}`} className={line.from === TAB ? 'mine' : ''} data-testid="chat-line">
             <b>{line.from}</b> <span className="chat-text">{line.text}</span>
           </li>
         ))}
@@ -82,7 +98,7 @@ export function Chat({ socket, write }: { socket: SteadySocket<In, Out>; write: 
       </form>
       <p className="muted">
         <code>useSubscription(socket, 'chat', {'{'} subscribe: () =&gt; ({'{'} …, from: lastSeq {'}'}) {'}'})</code>: re-sent
-        on every reconnect with the last seen seq. Messages typed while down wait in the queue.
+        on every reconnect with the last seen seq, once for all tabs. Messages typed while down wait in the queue.
       </p>
     </>
   )

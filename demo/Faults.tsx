@@ -1,9 +1,9 @@
-import { useState } from 'react'
+import { useState, useSyncExternalStore } from 'react'
 import type { SteadySocket } from 'steadysocket'
 import { useSocketState } from 'steadysocket/react'
 import type { LogKind, Reaction } from './App'
 import { control } from './control'
-import { isForcedOffline, setForcedOffline } from './environment'
+import { isForcedOffline, setForcedOffline, watchForcedOffline } from './environment'
 import type { In, Out } from './protocol'
 
 interface Fault {
@@ -30,7 +30,8 @@ export function Faults({
   const [latency, setLatency] = useState(0)
   const [busy, setBusy] = useState<string | null>(null)
   const [failure, setFailure] = useState<string | null>(null)
-  const [offline, setOffline] = useState(isForcedOffline)
+  // Switched from any tab: the leader tab, whichever it is, holds the connection.
+  const offline = useSyncExternalStore(watchForcedOffline, isForcedOffline)
   const online = useSocketState(socket, (state) => state.online)
 
   const faults: Fault[] = [
@@ -88,7 +89,6 @@ export function Faults({
 
   const toggleOffline = () => {
     const next = !offline
-    setOffline(next)
     onFault(next ? 'Page offline' : 'Page online')
     setForcedOffline(next)
     // A real network loss also ends the connection, which the heartbeat would find within
@@ -100,6 +100,10 @@ export function Faults({
   return (
     <>
       <h2>Break the network</h2>
+      <p className="muted">
+        The buttons act on the server and the proxy, so they break the one connection the leader tab holds, whichever
+        tab you press them in: every tab of this user shows the same reaction.
+      </p>
       <ul className="faults">
         {faults.map((fault) => (
           <li key={fault.id}>
@@ -149,8 +153,9 @@ export function Faults({
             {offline ? 'Go online' : 'Go offline'}
           </button>
           <small>
-            through the <code>environment</code> option (and the connection ended, as a lost network would): status
-            offline, no attempts made or counted; back online, an attempt at once{online ? '' : ' (offline now)'}
+            every tab of the demo, through the <code>environment</code> option (and the connection ended, as a lost
+            network would): status offline, no attempts made or counted; back online, an attempt at once
+            {online ? '' : ' (offline now)'}
           </small>
         </li>
       </ul>

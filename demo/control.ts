@@ -5,6 +5,15 @@ export const CONTROL_URL = import.meta.env.VITE_DEMO_CONTROL_URL ?? ''
 /** How long a control call may take before the page reports it failed. */
 const CONTROL_TIMEOUT = 5000
 
+/** The WebSocket server's own count, as demo/serve.mjs reports it. */
+export interface ServerView {
+  listening: boolean
+  /** WebSocket connections open now. */
+  connections: number
+  /** WebSocket connections accepted since the demo started. */
+  totalConnections: number
+}
+
 export type ControlResult = { ok: true; body: Record<string, unknown> } | { ok: false; error: string }
 
 /**
@@ -24,5 +33,18 @@ export async function control(path: string): Promise<ControlResult> {
       ok: false,
       error: timedOut ? `no answer within ${CONTROL_TIMEOUT / 1000} s` : `unreachable (${error instanceof Error ? error.message : String(error)}); is npm run demo still running?`,
     }
+  }
+}
+
+/**
+ * Asks demo/serve.mjs, on the page's own origin, what the WebSocket server sees. Never
+ * throws: `null` when nothing answers within 5 s (the page was not started with `npm run demo`).
+ */
+export async function serverView(): Promise<ServerView | null> {
+  try {
+    const response = await fetch('/server-view', { cache: 'no-store', signal: AbortSignal.timeout(CONTROL_TIMEOUT) })
+    return response.ok ? ((await response.json()) as ServerView) : null
+  } catch {
+    return null
   }
 }

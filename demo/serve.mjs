@@ -99,6 +99,22 @@ const control = await launch('control', () => startControl({ port: ports.control
 process.env.VITE_DEMO_WS_URL = proxy.url
 process.env.VITE_DEMO_CONTROL_URL = control.url
 
+/**
+ * `GET /server-view` on the page's origin: what the WebSocket server sees now, which the page
+ * polls to show how many connections its tabs hold (one, however many tabs share it). Not
+ * the control's `/state`: that one carries every frame logged since the start.
+ * @type {import('vite').Plugin}
+ */
+const serverView = {
+  name: 'steadysocket-demo:server-view',
+  configureServer(dev) {
+    dev.middlewares.use('/server-view', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      res.end(JSON.stringify({ listening: server.listening, connections: server.connections, totalConnections: server.totalConnections }))
+    })
+  },
+}
+
 // Imported only now: it is the slow part of starting, and a busy port should not wait for it.
 const { createServer } = await import('vite')
 const vite = await launch('page', () =>
@@ -108,6 +124,7 @@ const vite = await launch('page', () =>
     mode: 'development',
     logLevel: 'warn',
     clearScreen: false,
+    plugins: [serverView],
     // Its own cache, so the demo and the tests' Vite runs do not rewrite each other's.
     cacheDir: `${root}node_modules/.vite-demo`,
     // A demo, not an editing loop: no file watching and no hot reload, so an edit anywhere
@@ -135,7 +152,7 @@ console.log(
     '',
     '  steadysocket demo',
     '',
-    `  Open  http://127.0.0.1:${pagePort}/  (open it in two tabs to chat between them)`,
+    `  Open  http://127.0.0.1:${pagePort}/  (open it in more tabs: they share one connection)`,
     '',
     `  WebSocket server ${server.url}, behind the fault proxy ${proxy.url}`,
     `  Fault controls   ${control.url}  (/drop /restart?down=ms /blackhole?on=1&for=ms /latency?ms= /close?code= …)`,

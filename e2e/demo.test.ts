@@ -17,6 +17,7 @@ import { root } from './harness'
 const SCREENSHOT = join(root, 'docs', 'demo.png')
 const LATEST = join(root, 'test-results', 'demo.png')
 const WAIT = 15000
+const VIEWPORT = { width: 1280, height: 1180 }
 
 let demo: ChildProcess
 let exited: Promise<unknown>
@@ -26,9 +27,17 @@ let controlUrl: string
 let ports: { page: number; server: number; proxy: number; control: number }
 let browser: Browser
 let context: BrowserContext
+// Two tabs of one user: `a` leads (it opened first; after the takeover, the tab that took over) and `b` follows.
 let a: Page
 let b: Page
 const pageErrors: string[] = []
+
+interface ServerState {
+  connections: number
+  totalConnections: number
+  log: Array<{ conn: number; binary: boolean; data: string }>
+  proxy: { connections: number; blackholed: boolean }
+}
 
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
@@ -71,13 +80,36 @@ const alive = (pid: number) => {
   }
 }
 
+const watch = (page: Page) => page.on('pageerror', (error) => pageErrors.push(String(error)))
+
 async function openDemo(): Promise<Page> {
   const page = await context.newPage()
-  page.on('pageerror', (error) => pageErrors.push(String(error)))
+  watch(page)
   await page.goto(pageUrl)
   await statusOf(page, 'open')
   return page
 }
+
+/** The role badge of each page, sorted: `['follower', 'follower', 'leader']`. */
+const roles = (pages: Page[]) => Promise.all(pages.map((page) => page.getByTestId('role').textContent())).then((all) => all.sort())
+
+/** The first page whose badge says `role`. */
+async function withRole(pages: Page[], role: string): Promise<Page> {
+  for (const page of pages) if ((await page.getByTestId('role').textContent()) === role) return page
+  throw new Error(`no page shows ${role}; they show ${(await roles(pages)).join(', ')}`)
+}
+
+/** Waits until each page shows the server's count as the control endpoint reports it: `connections` open now. */
+async function pagesShowServer(pages: Page[], connections: number) {
+  const { totalConnections } = await serverState()
+  for (const page of pages) {
+    // Polled by the page every second.
+    await page.getByTestId('server-total').getByText(String(totalConnections), { exact: true }).waitFor()
+    await page.getByTestId('server-connections').getByText(String(connections), { exact: true }).waitFor()
+  }
+}
+
+const serverState = async () => (await (await fetch(`${controlUrl}/state`, { signal: AbortSignal.timeout(5000) })).json()) as ServerState
 
 const statusOf = (page: Page, status: string, timeout = WAIT) =>
   page.getByTestId('status').getByText(status, { exact: true }).waitFor({ timeout })
@@ -137,9 +169,11 @@ beforeAll(async () => {
   })
   // Not launchChromium(): the demo runs from src/ and needs no build in dist/.
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30000 })
-  context = await browser.newContext({ viewport: { width: 1280, height: 1180 } })
+  context = await browser.newContext({ viewport: VIEWPORT })
   context.setDefaultTimeout(WAIT)
-  ;[a, b] = await Promise.all([openDemo(), openDemo()])
+  // One after the other, so `a` leads: the first tab gets the leader's lock.
+  a = await openDemo()
+  b = await openDemo()
 }, 60000)
 
 afterAll(async () => {
@@ -159,9 +193,83 @@ describe('npm run demo', () => {
     expect(pageUrl).toBe(`http://127.0.0.1:${ports.page}/`)
     expect(output).toContain(`ws://127.0.0.1:${ports.proxy}`)
     await b.getByTestId('rtt').getByText(/^\d+ ms$/).waitFor()
-    const state = (await (await fetch(`${controlUrl}/state`)).json()) as { connections: number; proxy: { connections: number } }
-    // Two tabs, each with one connection, both through the proxy.
-    expect([state.connections, state.proxy.connections]).toEqual([2, 2])
+    const state = await serverState()
+    // Two tabs, one connection (the leader tab's), through the proxy.
+    expect([state.connections, state.proxy.connections]).toEqual([1, 1])
+  })
+
+  test('two tabs of one user share one connection: the first leads, the other follows, and both pages say so', async () => {
+    expect(await roles([a, b])).toEqual(['follower', 'leader'])
+    expect(await a.getByTestId('role').textContent()).toBe('leader')
+    expect(await a.title()).toBe('leader · steadysocket demo')
+    expect(await b.title()).toBe('follower · steadysocket demo')
+    expect((await serverState()).connections).toBe(1)
+    await pagesShowServer([a, b], 1)
+  })
+
+  test('a chat message sent from a follower reaches the server once and comes back to every tab', async () => {
+    const text = `from the follower ${Date.now().toString(36)}`
+    await b.getByTestId('chat-input').fill(text)
+    await b.getByTestId('chat-input').press('Enter')
+    for (const page of [a, b]) await page.getByTestId('chat-line').filter({ hasText: text }).waitFor()
+    const state = await serverState()
+    const frames = state.log.filter((entry) => !entry.binary && entry.data.includes(text))
+    // Once, through the leader's connection: the latest accepted and the only one open.
+    expect(frames.map((entry) => [entry.conn, JSON.parse(entry.data)])).toEqual([
+      [state.totalConnections, { type: 'publish', topic: 'chat', data: { from: expect.stringMatching(/^tab-/), text, cid: expect.any(String) } }],
+    ])
+    expect(await b.getByTestId('chat-pending').count()).toBe(0)
+    // Shown as sent, never as queued: the follower's send() is false because the leader writes it.
+    expect(await b.getByTestId('log').getByText(`queued "${text}"`, { exact: false }).count()).toBe(0)
+  })
+
+  test('"Open another tab" opens a follower: one leader, one server connection, and the chat history replayed once', async () => {
+    const history = await a.getByTestId('chat-line').locator('.chat-text').allTextContents()
+    expect(history.length).toBeGreaterThan(0)
+    const [c] = await Promise.all([context.waitForEvent('page'), b.getByTestId('open-tab').click()])
+    watch(c)
+    await statusOf(c, 'open')
+    expect(c.url()).toBe(pageUrl)
+    await expect.poll(() => roles([a, b, c]), { timeout: WAIT }).toEqual(['follower', 'follower', 'leader'])
+    expect(await a.getByTestId('role').textContent()).toBe('leader')
+    expect((await serverState()).connections).toBe(1)
+    await pagesShowServer([a, b, c], 1)
+    // The leader's subscription already brings the chat: the new tab asked for the history, and every tab shows it once.
+    await c.getByTestId('chat-line').filter({ hasText: history.at(-1) }).waitFor()
+    for (const page of [a, b, c]) expect(await page.getByTestId('chat-line').locator('.chat-text').allTextContents()).toEqual(history)
+  })
+
+  test('closing the leader tab: a follower takes over within a few seconds, and the server again sees one connection', async () => {
+    const followers = context.pages().filter((page) => page !== a)
+    expect(followers).toHaveLength(2)
+    const before = (await serverState()).totalConnections
+    await a.close()
+    await expect.poll(() => roles(followers), { timeout: 5000 }).toEqual(['follower', 'leader'])
+    a = await withRole(followers, 'leader')
+    b = await withRole(followers, 'follower')
+    for (const page of [a, b]) await statusOf(page, 'open')
+    await expect.poll(async () => {
+      const state = await serverState()
+      return [state.connections, state.totalConnections]
+    }, { timeout: WAIT }).toEqual([1, before + 1])
+    await pagesShowServer([a, b], 1)
+    expect(await a.title()).toBe('leader · steadysocket demo')
+    await a.getByTestId('log').getByText('this tab is now the leader').waitFor()
+  })
+
+  test('a browser without Web Locks gives each tab its own connection, and the tab says "solo"', async () => {
+    const other = await browser.newContext({ viewport: VIEWPORT })
+    await other.addInitScript(() => delete (Navigator.prototype as { locks?: unknown }).locks)
+    const page = await other.newPage()
+    watch(page)
+    await page.goto(pageUrl)
+    await statusOf(page, 'open')
+    expect(await page.getByTestId('role').textContent()).toBe('solo')
+    expect(await page.title()).toBe('solo · steadysocket demo')
+    await expect.poll(async () => (await serverState()).connections, { timeout: WAIT }).toBe(2)
+    await pagesShowServer([a, page], 2)
+    await other.close()
+    await expect.poll(async () => (await serverState()).connections, { timeout: WAIT }).toBe(1)
   })
 
   test('drop: the close is 1006, the socket reconnects by itself', async () => {
@@ -207,8 +315,6 @@ describe('npm run demo', () => {
     }
     expect(await a.getByTestId('chat-pending').count()).toBe(0)
     expect(await a.getByTestId('queued').textContent()).toBe('0')
-    // The second tab has done its part; one page is enough for the rest.
-    await b.close()
 
     mkdirSync(join(root, 'test-results'), { recursive: true })
     await a.screenshot({ path: LATEST, fullPage: true })
@@ -280,6 +386,21 @@ describe('npm run demo', () => {
     await statusOf(a, 'open')
     await reactionShows(a, [/status offline → connecting/, /→ open$/])
     expect(await a.getByTestId('online').textContent()).toBe('yes')
+  })
+
+  test('"Go offline" in a follower takes every tab offline, the leader\'s connection too; "Go online" in another tab brings them back', async () => {
+    await b.getByTestId('fault-offline').click()
+    await reactionShows(b, [/→ offline$/])
+    for (const page of [a, b]) {
+      await statusOf(page, 'offline')
+      await page.getByTestId('fault-offline').getByText('Go online', { exact: true }).waitFor()
+      expect(await page.getByTestId('online').textContent()).toBe('no')
+    }
+    await expect.poll(async () => (await serverState()).connections, { timeout: WAIT }).toBe(0)
+    await a.getByTestId('fault-offline').click()
+    await reactionShows(a, [/status offline → connecting/, /→ open$/])
+    for (const page of [a, b]) await statusOf(page, 'open')
+    expect(await roles([a, b])).toEqual(['follower', 'leader'])
   })
 
   test('bad control input: a 400 with a message, shown on the page instead of hanging', async () => {
