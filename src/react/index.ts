@@ -106,7 +106,9 @@ function release(key: string, entry: Entry) {
  *   return <button onClick={() => socket.send({ type: 'hello' })}>{status}</button>
  * }
  */
-export function useSocket<In = unknown, Out = unknown>(url: Url, options: UseSocketOptions<In, Out> = {}): SteadySocket<In, Out> {
+export function useSocket<S extends SteadySocket<any, any>>(url: Url, options: UseSocketOptions & { factory: (url: Url, options: never) => S }): S
+export function useSocket<In = unknown, Out = unknown>(url: Url, options?: UseSocketOptions<In, Out>): SteadySocket<In, Out>
+export function useSocket(url: Url, options: UseSocketOptions<any, any> = {}): SteadySocket<any, any> {
   const { key = typeof url === 'function' ? needsKey() : String(url), factory = createSocket, ...rest } = options
   let entry: Entry | undefined
   // False while rendering on the server and during hydration: no socket is created there.
@@ -139,7 +141,7 @@ export function useSocket<In = unknown, Out = unknown>(url: Url, options: UseSoc
       if (!--entry.holders) release(key, entry)
     }
   }, [entry])
-  return (entry?.socket ?? inert) as SteadySocket<In, Out>
+  return entry?.socket ?? inert
 }
 
 /**

@@ -7,6 +7,9 @@ test('useSocket takes createSharedSocket as its factory, with its options at the
   const typed = () => useSocket<{ n: number }, { t: string }>('wss://example.test/live', { factory: createSharedSocket, name: 'app:user-1' })
   expectTypeOf(plain).returns.toHaveProperty('send')
   expectTypeOf(typed).returns.toHaveProperty('send')
+  // The factory's socket type comes back: a shared socket tells its role.
+  expectTypeOf(plain).returns.toHaveProperty('role')
+  expectTypeOf(plain).returns.not.toEqualTypeOf<ReturnType<typeof useSocket<unknown, unknown>>>()
   // @ts-expect-error without a factory, options are createSocket's only
   const typo = () => useSocket('wss://example.test/live', { name: 'app:user-1' })
   expectTypeOf(typo).toBeFunction()
