@@ -60,8 +60,8 @@ export function Chat({ socket, write }: { socket: SharedSocket<In, Out>; write: 
     const trimmed = text.trim()
     if (!trimmed) return
     const post: ChatPost = { from: TAB, text: trimmed, cid: `${TAB}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}` }
-    // A follower's send() is false even while open: the frame goes to the leader tab first.
-    const queued = !socket.send({ type: 'publish', topic: CHAT_TOPIC, data: post }) && status !== 'open'
+    // false: it waits in the queue (in a follower too, send() is true while the leader's connection is open).
+    const queued = !socket.send({ type: 'publish', topic: CHAT_TOPIC, data: post })
     if (queued) write('chat', `queued "${trimmed}" (${status}): it goes out after the next open`)
     setPending((previous) => [...previous, { ...post, queued }])
     setText('')

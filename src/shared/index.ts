@@ -494,7 +494,8 @@ export function createSharedSocket<In = unknown, Out = unknown>(url: Url, option
     }
     if (ready) return socket.sendRaw(data)
     submit({ n: ++seq, k: 's', v: data })
-    return false
+    // As for createSocket: true when the frame goes to an open connection now (the leader's), false when it waits for one.
+    return state.status === 'open'
   }
 
   function connect() {
