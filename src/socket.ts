@@ -448,10 +448,12 @@ export function createSocket<In = unknown, Out = unknown>(
         return []
       }
       const frame: QueuedFrame = { data: record.data, size: 0, expires: record.expires ?? Infinity, value: record.data, seq: first + i, key, saved: Promise.resolve(), id }
-      // A restored delivery is settled by its acknowledgement like one made on this page.
+      // A restored delivery is settled by its acknowledgement like one made on this page. No
+      // caller waits for it to learn of a close(): it stays queued and stored, as a send does.
       if (id) {
         restored.add(id)
-        requests.pending.set(id, () => {
+        requests.pending.set(id, (error) => {
+          if (error) return
           requests.pending.delete(id)
           restored.delete(id)
           release(frame)

@@ -146,11 +146,12 @@ describe('what the browser had not transmitted', () => {
 })
 
 describe('deliver() with a durable store: a call and a stored copy of the same delivery', () => {
-  /** A store holding one delivery that a page (or leader tab) now gone left behind. */
+  /** A store holding one delivery that a page (or leader tab) now gone left behind: adopted once, then this socket's. */
   function leftBehind(id: string) {
     const deleted: string[] = []
+    let left = [{ key: 'k1', data: JSON.stringify({ id, text: 'left' }), at: 1, id }]
     const store = {
-      adopt: async () => [{ key: 'k1', data: JSON.stringify({ id, text: 'left' }), at: 1, id }],
+      adopt: async () => left.splice(0),
       put() {},
       delete: (key: string) => void deleted.push(key),
     }
@@ -189,5 +190,20 @@ describe('deliver() with a durable store: a call and a stored copy of the same d
     await tick()
     void s.socket.deliver({ id: 'same' }).catch(() => {})
     await expect(s.socket.deliver({ id: 'same' })).rejects.toThrow(/already pending/)
+  })
+
+  test('close() keeps a delivery restored from the store queued and stored (no caller can be told); connect() sends it again', async () => {
+    const { store, deleted } = leftBehind('d1')
+    const s = setup<Ack, object>({ queue: { store } })
+    const acking = acks(s)
+    acking(false)
+    await tick(100)
+    s.socket.close()
+    await tick()
+    expect([s.socket.state.queued, deleted]).toEqual([1, []])
+    acking(true)
+    s.socket.connect()
+    await tick(100)
+    expect([ids(s.wire), s.socket.state.queued, deleted]).toEqual([['d1', 'd1'], 0, ['k1']])
   })
 })
