@@ -48,8 +48,8 @@ export interface Reaction {
 let nextId = 0
 
 export function App() {
-  // The factory is createSharedSocket, so the socket also has a `role`.
-  const socket = useSocket<In, Out>(WS_URL, OPTIONS) as SharedSocket<In, Out>
+  // The factory's socket type: a SharedSocket has a `role` too.
+  const socket = useSocket<SharedSocket<In, Out>>(WS_URL, OPTIONS)
   const [log, setLog] = useState<LogEntry[]>([])
   const [reaction, setReaction] = useState<Reaction | null>(null)
   const [errors, setErrors] = useState<Record<string, number>>({})

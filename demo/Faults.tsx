@@ -1,6 +1,6 @@
-import { useState, useSyncExternalStore } from 'react'
-import type { SteadySocket } from 'steadysocket'
+import { useEffect, useState, useSyncExternalStore } from 'react'
 import { useSocketState } from 'steadysocket/react'
+import type { SharedSocket } from 'steadysocket/shared'
 import type { LogKind, Reaction } from './App'
 import { control } from './control'
 import { isForcedOffline, setForcedOffline, watchForcedOffline } from './environment'
@@ -21,7 +21,7 @@ export function Faults({
   write,
   reaction,
 }: {
-  socket: SteadySocket<In, Out>
+  socket: SharedSocket<In, Out>
   onFault: (name: string) => void
   write: (kind: LogKind, text: string) => void
   reaction: Reaction | null
@@ -33,6 +33,11 @@ export function Faults({
   // Switched from any tab: the leader tab, whichever it is, holds the connection.
   const offline = useSyncExternalStore(watchForcedOffline, isForcedOffline)
   const online = useSocketState(socket, (state) => state.online)
+  // A real network loss also ends the connection, which the heartbeat would find within 4 s;
+  // the tab holding it ends it at once so the offline state shows without the wait. Done where
+  // the switch arrives, not where it was pressed: a follower's reconnect() could reach the
+  // leader before the switch does (two channels, no order between them).
+  useEffect(() => watchForcedOffline(() => isForcedOffline() && socket.role !== 'follower' && socket.reconnect()), [socket])
 
   const faults: Fault[] = [
     {
@@ -91,9 +96,6 @@ export function Faults({
     const next = !offline
     onFault(next ? 'Page offline' : 'Page online')
     setForcedOffline(next)
-    // A real network loss also ends the connection, which the heartbeat would find within
-    // 4 s; the page ends it at once so the offline state shows without the wait.
-    if (next) socket.reconnect()
     write('control', next ? 'page offline: environment.online() is false' : 'page online again')
   }
 
