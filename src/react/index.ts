@@ -106,7 +106,7 @@ function release(key: string, entry: Entry) {
  *   return <button onClick={() => socket.send({ type: 'hello' })}>{status}</button>
  * }
  */
-export function useSocket<S extends SteadySocket<any, any>>(url: Url, options: UseSocketOptions & { factory: (url: Url, options: never) => S }): S
+export function useSocket<S extends SteadySocket<any, any>>(url: Url, options: UseSocketOptions<any, any> & { factory: (url: Url, options: never) => S }): S
 export function useSocket<In = unknown, Out = unknown>(url: Url, options?: UseSocketOptions<In, Out>): SteadySocket<In, Out>
 export function useSocket(url: Url, options: UseSocketOptions<any, any> = {}): SteadySocket<any, any> {
   const { key = typeof url === 'function' ? needsKey() : String(url), factory = createSocket, ...rest } = options
