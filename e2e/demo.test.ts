@@ -219,7 +219,7 @@ describe('npm run demo', () => {
       [state.totalConnections, { type: 'publish', topic: 'chat', data: { from: expect.stringMatching(/^tab-/), text, cid: expect.any(String) } }],
     ])
     expect(await b.getByTestId('chat-pending').count()).toBe(0)
-    // Shown as sent, never as queued: the follower's send() is false because the leader writes it.
+    // Shown as sent, never as queued: a follower's send() is true while the leader's connection is open.
     expect(await b.getByTestId('log').getByText(`queued "${text}"`, { exact: false }).count()).toBe(0)
   })
 
