@@ -1,7 +1,7 @@
-import type { BrowserContext, Page } from 'playwright-core'
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { startServer, type TestServer } from '../test/server/index.js'
+import type { Page } from 'playwright-core'
+import { beforeEach, describe, expect, test } from 'vitest'
 import { useChromium } from './use-chromium'
+import { polling, useTabs } from './use-tabs'
 // `window.tab` (e2e/pages/shared.js) and `window.outbox` (outbox.js) are typed there.
 import type {} from './outbox-store.test'
 import type {} from './shared.test'
@@ -26,42 +26,20 @@ declare global {
 }
 
 const launched = useChromium()
-/** The test's echo server, browser context (its pages are tabs of one origin), page errors and store name. */
-let run: { server: TestServer; context: BrowserContext; errors: string[]; name: string }
+const tabs = useTabs(launched, 15000)
+/** The test's store name. */
+let name: string
 let runs = 0
-
-beforeEach(async () => {
-  run = { server: await startServer({ mode: 'echo' }), context: await launched.browser.newContext(), errors: [], name: `e2e:shared-outbox-${++runs}` }
-  // Several pages start at once on a loaded machine; every wait ends on its condition.
-  run.context.setDefaultTimeout(15000)
+beforeEach(() => {
+  name = `e2e:shared-outbox-${++runs}`
 })
 
-afterEach(async () => {
-  await run.context.close()
-  await run.server.close()
-  expect(run.errors).toEqual([])
-})
-
-// Polled on a timer: the default (animation frames) never runs in a tab in the background.
-const polling = { polling: 50 }
-
-/**
- * Tabs opened one after another, each with its shared socket open on the store `run.name`: the
- * first leads and the others queue for its lock in that order, so the second takes over.
- */
-async function openTabs(count: number): Promise<Page[]> {
-  const pages: Page[] = []
-  for (let i = 0; i < count; i++) {
-    const page = await run.context.newPage()
-    page.on('pageerror', (error) => run.errors.push(String(error)))
-    await page.goto(`${launched.web.url}/shared-outbox.html`)
+/** Tabs of `e2e/pages/shared-outbox.html`, each with its shared socket open on the store `name`. */
+const openTabs = (count: number): Promise<Page[]> =>
+  tabs.open(count, 'shared-outbox.html', async (page, url) => {
     await page.waitForFunction(() => window.durable !== undefined && window.outbox !== undefined, undefined, polling)
-    await page.evaluate(([url, n]) => window.durable.open(url, n), [run.server.url, run.name] as const)
-    await page.waitForFunction(() => window.tab.status() === 'open', undefined, polling)
-    pages.push(page)
-  }
-  return pages
-}
+    await page.evaluate(([u, n]) => window.durable.open(u, n), [url, name] as const)
+  })
 
 const TABS = ['a', 'b', 'c'] as const
 /** The labels tab `tab` delivers: `a0`, `a1`… */
@@ -77,10 +55,10 @@ const untilSettled = (page: Page, timeout = 10000) =>
     .waitForFunction(() => Object.values(window.durable.outcomes).every((outcome) => outcome !== 'pending'), undefined, { ...polling, timeout })
     .catch(() => {})
 /** Waits until the store's database holds `count` frames (read from `page`, a tab of the same origin). */
-const untilStored = (page: Page, count: number) => page.evaluate(([n, c]) => window.outbox.untilRows(n, c), [run.name, count] as const)
+const untilStored = (page: Page, count: number) => page.evaluate(([n, c]) => window.outbox.untilRows(n, c), [name, count] as const)
 
 type Arrival = { conn: number; label: string; id: string }
-const arrivals = (): Arrival[] => run.server.log.map(({ conn, data }) => ({ conn, ...(JSON.parse(String(data)) as { label: string; id: string }) }))
+const arrivals = (): Arrival[] => tabs.server.log.map(({ conn, data }) => ({ conn, ...(JSON.parse(String(data)) as { label: string; id: string }) }))
 /** How many distinct ids the server saw for each label: 1 everywhere when re-sends kept their id. */
 function idsPerLabel() {
   const ids = new Map<string, Set<string>>()
@@ -95,31 +73,31 @@ describe('steadysocket/shared with a durable outbox in Chromium', { timeout: 300
   test("three tabs deliver over one connection: every tab's promises resolve, acks reach no tab as messages", async () => {
     const pages = await openTabs(3)
     await deliverAll(pages, 10)
-    await run.server.waitFor(() => TABS.every((tab) => labels(tab, 10).every((label) => arrived(label))), 10000)
+    await tabs.server.waitFor(() => TABS.every((tab) => labels(tab, 10).every((label) => arrived(label))), 10000)
     await Promise.all(pages.map((page) => untilSettled(page)))
 
     expect(await Promise.all(pages.map(outcomes))).toEqual(TABS.map((tab) => allOk(tab, 10)))
     expect(idsPerLabel()).toEqual(onePerLabel(10))
-    expect([run.server.totalConnections, [...new Set(arrivals().map((arrival) => arrival.conn))]]).toEqual([1, [1]])
+    expect([tabs.server.totalConnections, [...new Set(arrivals().map((arrival) => arrival.conn))]]).toEqual([1, [1]])
     expect(await Promise.all(pages.map((page) => page.evaluate(() => window.tab.messages)))).toEqual([[], [], []])
     expect(await events(pages)).toEqual([['role:leader', 'open'], ['open'], ['open']])
   })
 
   test("the server comes back: the leader's one connection flushes every tab's deliveries, in each tab's order", async () => {
     const pages = await openTabs(3)
-    await run.server.stop()
+    await tabs.server.stop()
     for (const page of pages) await page.waitForFunction(() => window.tab.status() !== 'open', undefined, polling)
     await deliverAll(pages, 5)
     // Every call reached the leader's core: stored, before the server is back.
     await untilStored(pages[0]!, 15)
-    await run.server.start()
+    await tabs.server.start()
     await Promise.all(pages.map((page) => untilSettled(page)))
 
     expect(await Promise.all(pages.map(outcomes))).toEqual(TABS.map((tab) => allOk(tab, 5)))
     expect(idsPerLabel()).toEqual(onePerLabel(5))
     const first = [...new Set(arrivals().map((arrival) => arrival.label))]
     expect(TABS.map((tab) => first.filter((label) => label.startsWith(tab)))).toEqual(TABS.map((tab) => labels(tab, 5)))
-    expect([run.server.totalConnections, run.server.connections, [...new Set(arrivals().map((arrival) => arrival.conn))]]).toEqual([2, 1, [2]])
+    expect([tabs.server.totalConnections, tabs.server.connections, [...new Set(arrivals().map((arrival) => arrival.conn))]]).toEqual([2, 1, [2]])
     // Each refused attempt while the server was down is also an `error:ConnectionError`: as many as timing allows.
     const seen = (await events(pages)).map((list) => list.filter((event) => event !== 'error:ConnectionError'))
     expect(seen).toEqual([['role:leader', 'open', 'close:1006:retry', 'open:reconnect'], ...Array(2).fill(['open', 'close:1006:retry', 'open:reconnect'])])
@@ -129,10 +107,10 @@ describe('steadysocket/shared with a durable outbox in Chromium', { timeout: 300
   for (const how of ['crashes', 'closes'] as const)
     test(`the leader ${how} with deliveries unacknowledged: the new leader re-sends every tab's, the gone tab's from IndexedDB`, async () => {
       // Frames are logged, nothing is acknowledged.
-      run.server.silent(true)
+      tabs.server.silent(true)
       const [a, b, c] = await openTabs(3)
       await deliverAll([a!, b!, c!], 5)
-      await run.server.waitForLog(15, 10000)
+      await tabs.server.waitForLog(15, 10000)
       await untilStored(b!, 15)
       const gone = arrivals().flatMap(({ label, id }) => (label.startsWith('a') ? [[label, id]] : []))
 
@@ -140,12 +118,12 @@ describe('steadysocket/shared with a durable outbox in Chromium', { timeout: 300
       else {
         const crashed = new Promise((resolve) => a!.once('crash', resolve))
         // Page.crash is never answered: the renderer it would answer from is gone.
-        void (await run.context.newCDPSession(a!)).send('Page.crash').catch(() => {})
+        void (await tabs.context.newCDPSession(a!)).send('Page.crash').catch(() => {})
         await crashed
       }
-      run.server.silent(false)
+      tabs.server.silent(false)
       await b!.waitForFunction(() => window.tab.role() === 'leader', undefined, polling)
-      await run.server.waitFor(() => labels('a', 5).every((label) => arrived(label, 1)), 10000)
+      await tabs.server.waitFor(() => labels('a', 5).every((label) => arrived(label, 1)), 10000)
       await Promise.all([untilSettled(b!), untilSettled(c!)])
 
       expect([await outcomes(b!), await outcomes(c!)]).toEqual([allOk('b', 5), allOk('c', 5)])
@@ -155,7 +133,7 @@ describe('steadysocket/shared with a durable outbox in Chromium', { timeout: 300
       expect([...new Map(again as [string, string][])]).toEqual(gone)
       expect(await b!.evaluate(() => window.durable.restored)).toEqual(expect.arrayContaining(gone.map(([, id]) => id)))
       expect([await b!.evaluate(() => window.tab.messages), await c!.evaluate(() => window.tab.messages)]).toEqual([[], []])
-      expect([run.server.totalConnections, run.server.connections]).toEqual([2, 1])
+      expect([tabs.server.totalConnections, tabs.server.connections]).toEqual([2, 1])
       expect(await events([b!, c!])).toEqual([
         ['open', 'role:leader', 'close:1001:retry', 'open:reconnect'],
         ['open', 'close:1001:retry', 'open:reconnect'],

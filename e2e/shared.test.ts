@@ -1,7 +1,7 @@
-import type { BrowserContext, Page } from 'playwright-core'
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { startServer, type TestServer } from '../test/server/index.js'
+import type { Page } from 'playwright-core'
+import { describe, expect, test } from 'vitest'
 import { useChromium } from './use-chromium'
+import { polling, useTabs } from './use-tabs'
 
 // `steadysocket/shared` built (dist/shared.js, the core by package name through an import
 // map) in several pages of one Chromium context: tabs of one origin, 127.0.0.1 being a
@@ -28,51 +28,18 @@ declare global {
 }
 
 const launched = useChromium()
-let server: TestServer
-let context: BrowserContext
-let errors: string[]
+const tabs = useTabs(launched, 20000)
 
-
-
-beforeEach(async () => {
-  server = await startServer({ mode: 'echo' })
-  context = await launched.browser.newContext()
-  // Generous: several pages start at once on a loaded machine; every wait ends on its condition.
-  context.setDefaultTimeout(20000)
-  errors = []
-})
-
-afterEach(async () => {
-  await context?.close()
-  await server?.close()
-  expect(errors).toEqual([])
-})
-
-/** A new tab of the origin, its shared socket opened and open. */
-async function openTab(options: Record<string, unknown> = {}): Promise<Page> {
-  const page = await context.newPage()
-  page.on('pageerror', (error) => errors.push(String(error)))
-  await page.goto(`${launched.web.url}/shared.html`)
-  // Polled on a timer: the default (animation frames) never runs in a tab in the background.
-  await page.waitForFunction(() => window.tab !== undefined, undefined, { polling: 50 })
-  await page.evaluate(([url, o]) => window.tab.open(url, o), [server.url, options] as const)
-  await page.waitForFunction(() => window.tab.status() === 'open', undefined, { polling: 50 })
-  return page
-}
-
-/**
- * Tabs opened one after another: the first leads, and the others queue for the leader's lock
- * in the order they opened (Web Locks grant in request order), so the second takes over.
- */
-async function openTabs(count: number, options?: Record<string, unknown>) {
-  const pages: Page[] = []
-  for (let i = 0; i < count; i++) pages.push(await openTab(options))
-  return pages
-}
+/** Tabs of `e2e/pages/shared.html`, each with its shared socket opened with `options` and open. */
+const openTabs = (count: number, options: Record<string, unknown> = {}) =>
+  tabs.open(count, 'shared.html', async (page, url) => {
+    await page.waitForFunction(() => window.tab !== undefined, undefined, polling)
+    await page.evaluate(([u, o]) => window.tab.open(u, o), [url, options] as const)
+  })
 
 const events = (page: Page) => page.evaluate(() => window.tab.events)
 const role = (page: Page) => page.evaluate(() => window.tab.role())
-const frames = (conn?: number) => server.log.filter((entry) => conn === undefined || entry.conn === conn).map((entry) => JSON.parse(String(entry.data)))
+const frames = (conn?: number) => tabs.server.log.filter((entry) => conn === undefined || entry.conn === conn).map((entry) => JSON.parse(String(entry.data)))
 /** A request answered (the echo server sends it back) after everything the tab sent before it. */
 const roundTrip = (page: Page) => page.evaluate(() => window.tab.socket.request({ type: 'sync' }))
 
@@ -81,7 +48,7 @@ describe('steadysocket/shared in Chromium', { timeout: 60000 }, () => {
     const pages = await openTabs(3)
     await roundTrip(pages[2]!)
 
-    expect([server.totalConnections, server.connections]).toEqual([1, 1])
+    expect([tabs.server.totalConnections, tabs.server.connections]).toEqual([1, 1])
     expect(await Promise.all(pages.map(role))).toEqual(['leader', 'follower', 'follower'])
     expect(await Promise.all(pages.map(events))).toEqual([['role:leader', 'open'], ['open'], ['open']])
   })
@@ -94,9 +61,9 @@ describe('steadysocket/shared in Chromium', { timeout: 60000 }, () => {
       await c!.evaluate(() => window.tab.subscribe('y', { subscribe: { sub: 'y' } }))
       await roundTrip(b!)
       await roundTrip(c!)
-      server.clearLog()
+      tabs.server.clearLog()
 
-      const cdp = how === 'crashed' ? await context.newCDPSession(a!) : undefined
+      const cdp = how === 'crashed' ? await tabs.context.newCDPSession(a!) : undefined
       const started = Date.now()
       // Page.crash is never answered: the renderer dies.
       if (cdp) void cdp.send('Page.crash').catch(() => {})
@@ -106,9 +73,9 @@ describe('steadysocket/shared in Chromium', { timeout: 60000 }, () => {
         window.tab.socket.send({ n: 1 })
         window.tab.socket.send({ n: 2 })
       })
-      await server.waitFor((s) => s.totalConnections === 2 && s.connections === 1, 5000)
+      await tabs.server.waitFor((s) => s.totalConnections === 2 && s.connections === 1, 5000)
       const took = Date.now() - started
-      await server.waitFor((s) => s.log.filter((entry) => entry.conn === 2).length >= 4, 5000)
+      await tabs.server.waitFor((s) => s.log.filter((entry) => entry.conn === 2).length >= 4, 5000)
       await roundTrip(c!)
 
       expect(took).toBeLessThan(1000)
@@ -118,7 +85,7 @@ describe('steadysocket/shared in Chromium', { timeout: 60000 }, () => {
       expect(frames().filter((frame) => 'sub' in frame || 'unsub' in frame)).toEqual([{ sub: 'x' }, { sub: 'y' }])
       expect(await events(b!)).toEqual(['open', 'role:leader', 'close:1001:retry', 'open:reconnect'])
       expect(await events(c!)).toEqual(['open', 'close:1001:retry', 'open:reconnect'])
-      expect(server.connections).toBe(1)
+      expect(tabs.server.connections).toBe(1)
     })
 
   for (const count of [1, 2, 10])
@@ -137,7 +104,7 @@ describe('steadysocket/shared in Chromium', { timeout: 60000 }, () => {
       await roundTrip(pages[0]!)
 
       expect(frames().filter((frame) => frame.type !== 'sync')).toEqual([{ sub: 'k' }, { unsub: 'k' }])
-      expect(server.totalConnections).toBe(1)
+      expect(tabs.server.totalConnections).toBe(1)
     })
 
   test("a follower's request gets its reply, and no other tab sees it", async () => {
@@ -150,28 +117,27 @@ describe('steadysocket/shared in Chromium', { timeout: 60000 }, () => {
   })
 
   test('the CDN global has createSharedSocket: two tabs of the IIFE build share one connection', async () => {
-    const tabs: Page[] = []
+    const pages: Page[] = []
     for (let i = 0; i < 2; i++) {
-      const page = await context.newPage()
-      page.on('pageerror', (error) => errors.push(String(error)))
+      const page = await tabs.page()
       await page.goto(`${launched.web.url}/iife.html`)
       await page.evaluate((url) => {
         const global = window as unknown as IifeWindow
         global.shared = global.SteadySocket.createSharedSocket(url, { name: 'e2e:iife' })
-      }, server.url)
-      await page.waitForFunction(() => (window as unknown as IifeWindow).shared.state.status === 'open', undefined, { polling: 50 })
-      tabs.push(page)
+      }, tabs.server.url)
+      await page.waitForFunction(() => (window as unknown as IifeWindow).shared.state.status === 'open', undefined, polling)
+      pages.push(page)
     }
 
-    expect(await Promise.all(tabs.map((page) => page.evaluate(() => (window as unknown as IifeWindow).shared.role)))).toEqual(['leader', 'follower'])
-    expect(server.totalConnections).toBe(1)
+    expect(await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as IifeWindow).shared.role)))).toEqual(['leader', 'follower'])
+    expect(tabs.server.totalConnections).toBe(1)
   })
 
   test('without Web Locks every tab runs its own socket and reports solo', async () => {
-    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }))
+    await tabs.context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }))
     const pages = await openTabs(2)
 
     expect(await Promise.all(pages.map(role))).toEqual(['solo', 'solo'])
-    expect(server.totalConnections).toBe(2)
+    expect(tabs.server.totalConnections).toBe(2)
   })
 })
