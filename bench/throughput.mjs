@@ -3,14 +3,13 @@
 // (DESIGN 10: at most 1.10×), with reconnecting-websocket and partysocket alongside.
 // The clients take turns in small blocks inside each round and each ratio pairs blocks of
 // the same turn, so drift of this noisy machine hits every client alike; medians are reported.
-import { readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { chromium } from 'playwright-core'
 import { WebSocketServer } from 'ws'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.js'
 import { peersBrowserBundle, root, steadysocketBuild } from './lib/artifacts.mjs'
+import { serveFiles } from './lib/serve-files.mjs'
 import { fixed, median } from './lib/stats.mjs'
 
 export const BUDGET = 1.1
@@ -23,28 +22,15 @@ const ARGS = [...CHROMIUM_ARGS, '--js-flags=--expose-gc']
  * @param {Record<string, string>} files URL path → file
  */
 async function startServer(files) {
-  const http = createServer((request, response) => {
-    const file = files[(request.url ?? '/').split('?')[0] ?? '/']
-    if (!file) return void response.writeHead(404).end()
-    response
-      .writeHead(200, {
-        'content-type': file.endsWith('.html') ? 'text/html; charset=utf-8' : 'text/javascript; charset=utf-8',
-        'cache-control': 'no-store',
-        'cross-origin-opener-policy': 'same-origin',
-        'cross-origin-embedder-policy': 'require-corp',
-      })
-      .end(readFileSync(file))
-  })
-  const wss = new WebSocketServer({ server: http, path: '/echo' })
+  const served = await serveFiles(files, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' })
+  const wss = new WebSocketServer({ server: served.http, path: '/echo' })
   wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })))
-  await new Promise((resolve) => http.listen(0, '127.0.0.1', () => resolve(undefined)))
-  const address = /** @type {import('node:net').AddressInfo} */ (http.address())
   return {
-    url: `http://127.0.0.1:${address.port}/`,
+    url: served.url,
     async close() {
       for (const client of wss.clients) client.terminate()
       await new Promise((resolve) => wss.close(() => resolve(undefined)))
-      await new Promise((resolve) => http.close(() => resolve(undefined)))
+      await served.close()
     },
   }
 }

@@ -1,22 +1,21 @@
 // @ts-check
 // The soak's Chromium page: Debian's Chromium (the e2e flags of e2e/chromium.js) on
 // bench/page/soak.html, which runs soak clients with the built dist/steadysocket.js.
-import { readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/chromium.js'
 import { root } from './artifacts.mjs'
+import { serveFiles } from './serve-files.mjs'
 import { remoteClients } from './soak-clients.mjs'
 
-/** URL path → file under the repository, all the page loads. */
+/** URL path → file: all the page loads. */
 const FILES = {
-  '/': 'bench/page/soak.html',
-  '/soak.js': 'bench/page/soak.js',
-  '/steadysocket.js': 'dist/steadysocket.js',
-  '/lib/chaos.mjs': 'bench/lib/chaos.mjs',
-  '/lib/soak-clients.mjs': 'bench/lib/soak-clients.mjs',
-  '/lib/stats.mjs': 'bench/lib/stats.mjs',
+  '/': join(root, 'bench/page/soak.html'),
+  '/soak.js': join(root, 'bench/page/soak.js'),
+  '/steadysocket.js': join(root, 'dist/steadysocket.js'),
+  '/lib/chaos.mjs': join(root, 'bench/lib/chaos.mjs'),
+  '/lib/soak-clients.mjs': join(root, 'bench/lib/soak-clients.mjs'),
+  '/lib/stats.mjs': join(root, 'bench/lib/stats.mjs'),
 }
 
 /**
@@ -25,19 +24,11 @@ const FILES = {
  * @param {{ url: string, first: number, count: number, seed: number, every: number }} options
  */
 export async function openSoakPage(options) {
-  const http = createServer((request, response) => {
-    const file = FILES[/** @type {keyof typeof FILES} */ ((request.url ?? '/').split('?')[0])]
-    if (!file) return void response.writeHead(404).end()
-    const type = file.endsWith('.html') ? 'text/html' : 'text/javascript'
-    response.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' }).end(readFileSync(join(root, file)))
-  })
-  await new Promise((resolve) => http.listen(0, '127.0.0.1', () => resolve(undefined)))
-  const { port } = /** @type {import('node:net').AddressInfo} */ (http.address())
+  const served = await serveFiles(FILES)
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 })
   const close = async () => {
     await browser.close()
-    http.closeAllConnections()
-    await new Promise((resolve) => http.close(() => resolve(undefined)))
+    await served.close()
   }
   try {
     const page = await browser.newPage()
@@ -45,7 +36,7 @@ export async function openSoakPage(options) {
     /** @type {string[]} uncaught errors of the page */
     const errors = []
     page.on('pageerror', (error) => errors.push(error.message))
-    await page.goto(`http://127.0.0.1:${port}/`)
+    await page.goto(served.url)
     await page.waitForFunction(() => 'soak' in window, null, { timeout: 10_000 })
     const cdp = await page.context().newCDPSession(page)
     /** `window.soak[name](...args)` in the page (bench/page/soak.js), awaited. */
