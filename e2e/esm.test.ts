@@ -12,8 +12,6 @@ let context: BrowserContext
 let page: Page
 let pageErrors: string[]
 
-
-
 beforeEach(async () => {
   backend = await startBackend()
   ;({ context, page, errors: pageErrors } = await openPage(launched.browser, `${launched.web.url}/esm.html`))

@@ -18,7 +18,6 @@ export const root = fileURLToPath(new URL('..', import.meta.url))
 export const dist = join(root, 'dist')
 const pages = join(root, 'e2e', 'pages')
 
-
 /** Files the e2e pages load; `npm run build` makes them. */
 export const BUILT = ['steadysocket.js', 'steadysocket.iife.js', 'react.js', 'outbox.js', 'shared.js', 'worker-timers.js', 'websocket.js']
 

@@ -13,8 +13,6 @@ let page: Page
 let pageErrors: string[]
 const servers: HostileServer[] = []
 
-
-
 beforeEach(async () => {
   ;({ context, page, errors: pageErrors } = await openPage(launched.browser, `${launched.web.url}/esm.html`))
 })

@@ -18,8 +18,6 @@ let pageErrors: string[]
 let name: string
 let names = 0
 
-
-
 beforeEach(async () => {
   server = await startServer({ mode: 'echo' })
   context = await launched.browser.newContext()

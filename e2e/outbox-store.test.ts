@@ -36,8 +36,6 @@ let pageErrors: string[]
 let name: string
 let names = 0
 
-
-
 beforeEach(async () => {
   context = await launched.browser.newContext()
   context.setDefaultTimeout(10000)

@@ -45,7 +45,6 @@ beforeAll(async () => {
   launched.web.put('/react/app.js', bundle)
 })
 
-
 beforeEach(async () => {
   backend = await startBackend()
   ;({ context, page, errors: pageErrors } = await openPage(

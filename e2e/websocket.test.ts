@@ -13,8 +13,6 @@ let context: BrowserContext
 let page: Page
 let pageErrors: string[]
 
-
-
 beforeEach(async () => {
   backend = await startBackend()
 })
