@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { QueueOverflowError, SocketClosedError, TimeoutError } from '../../src/index'
 import { setup, tick, useFakeTime } from './helpers'
 
@@ -190,6 +190,37 @@ describe('deliver() with a durable store: a call and a stored copy of the same d
     await tick()
     void s.socket.deliver({ id: 'same' }).catch(() => {})
     await expect(s.socket.deliver({ id: 'same' })).rejects.toThrow(/already pending/)
+  })
+
+  test('close() from a restored listener: no flush, no attempt, no timer; the restored delivery stays queued and stored', async () => {
+    const { store, deleted } = leftBehind('d1')
+    const s = setup<Ack, object>({ queue: { store } })
+    acks(s)
+    s.socket.on('restored', () => s.socket.close())
+    await tick(100)
+    await tick(60_000)
+    expect([s.socket.state.status, s.wire, s.live(), vi.getTimerCount(), s.socket.state.queued, deleted]).toEqual(['closed', [], 0, 0, 1, []])
+    expect(s.log.at(-1)).toBe('close:1000:final')
+  })
+
+  test('reconnect() from a restored listener: one live socket, open, the restored delivery sent and acknowledged once', async () => {
+    const { store, deleted } = leftBehind('d1')
+    const s = setup<Ack, object>({ queue: { store } })
+    acks(s)
+    let calls = 0
+    s.socket.on('restored', () => calls++ || s.socket.reconnect())
+    await tick(100)
+    await tick(30_000)
+    expect([calls, s.socket.state.status, s.live(), ids(s.wire), s.socket.state.queued, deleted]).toEqual([1, 'open', 1, ['d1'], 0, ['k1']])
+  })
+
+  test('send() from a restored listener goes out in the same flush, after the restored frame', async () => {
+    const { store } = leftBehind('d1')
+    const s = setup<Ack, object>({ queue: { store } })
+    acks(s)
+    s.socket.on('restored', () => s.socket.send({ after: true }))
+    await tick(100)
+    expect(s.wire.map((frame) => JSON.parse(String(frame)))).toEqual([{ id: 'd1', text: 'left' }, { after: true }])
   })
 
   test('close() keeps a delivery restored from the store queued and stored (no caller can be told); connect() sends it again', async () => {
